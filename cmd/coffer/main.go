@@ -1,0 +1,102 @@
+// Command coffer is the Coffer object storage server and its tools: the
+// server itself, account administration, the load generator and the
+// offline data-directory checker.
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/alecthomas/kong"
+
+	"github.com/coffer-io/coffer/internal/config"
+	"github.com/coffer-io/coffer/internal/server"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+type cli struct {
+	Config string `help:"Configuration file (TOML; keys are the long flag names of the command)." type:"path" env:"COFFER_CONFIG"`
+
+	Server  serverCmd  `cmd:"" help:"Run the S3 server."`
+	Admin   adminCmd   `cmd:"" help:"Administer accounts."`
+	Bench   benchCmd   `cmd:"" help:"Run the S3 load generator against an endpoint."`
+	Fsck    fsckCmd    `cmd:"" help:"Check (and repair) an offline data directory."`
+	Version versionCmd `cmd:"" help:"Print the version."`
+}
+
+type serverCmd struct {
+	Data           string        `help:"Data directory." default:"./coffer-data" env:"COFFER_DATA" type:"path"`
+	Address        string        `help:"HTTPS listen address." default:"127.0.0.1:9000" env:"COFFER_ADDRESS"`
+	HTTPAddress    string        `name:"http-address" help:"Also listen with plain HTTP on this address (off unless set)." env:"COFFER_HTTP_ADDRESS"`
+	Region         string        `help:"Region this server answers as." default:"us-east-1" env:"COFFER_REGION"`
+	Domain         []string      `help:"Base domains for virtual-hosted-style requests (bucket.DOMAIN)." default:"localhost" env:"COFFER_DOMAIN"`
+	TLSCert        string        `name:"tls-cert" help:"TLS certificate (PEM). Default: a certificate from the data directory's own CA." env:"COFFER_TLS_CERT" type:"path"`
+	TLSKey         string        `name:"tls-key" help:"TLS private key (PEM)." env:"COFFER_TLS_KEY" type:"path"`
+	MaxConnections int           `help:"Maximum concurrent connections." default:"1024" env:"COFFER_MAX_CONNECTIONS"`
+	IdleTimeout    time.Duration `help:"Cut a connection that sends or receives nothing for this long." default:"60s" env:"COFFER_IDLE_TIMEOUT"`
+	GCInterval     time.Duration `name:"gc-interval" help:"How often unreferenced data is reclaimed." default:"10m" env:"COFFER_GC_INTERVAL"`
+	LogLevel       string        `help:"Log level: debug, info, warn, error." default:"info" env:"COFFER_LOG_LEVEL" enum:"debug,info,warn,error"`
+}
+
+func logger(level string) *slog.Logger {
+	var l slog.Level
+	_ = l.UnmarshalText([]byte(level))
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: l}))
+}
+
+func (c *serverCmd) Run() error {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return server.Run(ctx, server.Options{
+		DataDir: c.Data, Address: c.Address, HTTPAddress: c.HTTPAddress, Region: c.Region,
+		Domains: c.Domain, TLSCert: c.TLSCert, TLSKey: c.TLSKey, MaxConnections: c.MaxConnections,
+		IdleTimeout: c.IdleTimeout, GCInterval: c.GCInterval, Logger: logger(c.LogLevel),
+	}, os.Stdout)
+}
+
+type fsckCmd struct {
+	Data   string `help:"Data directory." default:"./coffer-data" env:"COFFER_DATA" type:"path"`
+	Repair bool   `help:"Remove unreferenced data files and leftovers."`
+}
+
+func (c *fsckCmd) Run() error {
+	rep, err := server.Fsck(context.Background(), c.Data, c.Repair, os.Stdout)
+	if err != nil {
+		return err
+	}
+	if len(rep.Missing) > 0 {
+		return fmt.Errorf("%d object versions have missing data", len(rep.Missing))
+	}
+	return nil
+}
+
+type versionCmd struct{}
+
+func (versionCmd) Run() error { fmt.Println("coffer", version); return nil }
+
+func main() {
+	var c cli
+	var opts []kong.Option
+	opts = append(opts, kong.Name("coffer"), kong.Description("Coffer: a secure-by-default, S3-compatible object storage server."), kong.UsageOnError())
+	if path := config.FindPath(os.Args[1:]); path != "" {
+		f, err := config.Load(path)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "coffer:", err)
+			os.Exit(2)
+		}
+		opts = append(opts, kong.Resolvers(f.Resolver()))
+	}
+	ctx := kong.Parse(&c, opts...)
+	if err := ctx.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "coffer:", strings.TrimSpace(err.Error()))
+		os.Exit(1)
+	}
+}

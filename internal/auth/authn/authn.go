@@ -1,0 +1,75 @@
+// Package authn describes who made a request: the authenticated principal
+// and the facts about the request that authorization and audit need
+// (source address, transport security, credential kind). It resolves access
+// keys to principals; the signature itself is checked by package sigv4.
+package authn
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/coffer-io/coffer/internal/storage/meta"
+)
+
+// Principal types, named as CloudTrail names userIdentity types.
+const (
+	TypeRoot      = "Root"
+	TypeIAMUser   = "IAMUser"
+	TypeAnonymous = "AWSAccount" // CloudTrail records anonymous callers with type AWSAccount and principalId "anonymous"
+)
+
+// Principal is the identity a request acts as.
+type Principal struct {
+	Type        string
+	AccountID   string
+	CanonicalID string
+	UserName    string // empty for root and anonymous
+	AccessKeyID string
+	ARN         string
+}
+
+// Anonymous is the principal of unsigned requests.
+var Anonymous = &Principal{Type: TypeAnonymous}
+
+// IsAnonymous reports whether p is the anonymous principal.
+func (p *Principal) IsAnonymous() bool { return p == nil || p.AccountID == "" }
+
+// IsRoot reports whether p is an account root.
+func (p *Principal) IsRoot() bool { return p != nil && p.Type == TypeRoot }
+
+// ErrUnknownKey reports an access key that does not exist or is inactive.
+var ErrUnknownKey = errors.New("authn: unknown or inactive access key")
+
+// Resolver maps access key ids to secrets and principals.
+type Resolver struct {
+	Store meta.Store
+}
+
+// Lookup returns the secret and principal for an access key id.
+func (r *Resolver) Lookup(ctx context.Context, keyID string) (string, *Principal, error) {
+	k, err := r.Store.GetAccessKey(ctx, keyID)
+	if err != nil {
+		if errors.Is(err, meta.ErrAccessKeyNotFound) || errors.Is(err, meta.ErrNotFound) {
+			return "", nil, ErrUnknownKey
+		}
+		return "", nil, err
+	}
+	if k.Status != "" && k.Status != "Active" {
+		return "", nil, ErrUnknownKey
+	}
+	acct, err := r.Store.GetAccount(ctx, k.AccountID)
+	if err != nil {
+		return "", nil, fmt.Errorf("authn: account of key %s: %w", keyID, err)
+	}
+	p := &Principal{AccountID: acct.ID, CanonicalID: acct.CanonicalID, AccessKeyID: k.ID}
+	if k.UserName == "" {
+		p.Type = TypeRoot
+		p.ARN = "arn:aws:iam::" + acct.ID + ":root"
+	} else {
+		p.Type = TypeIAMUser
+		p.UserName = k.UserName
+		p.ARN = "arn:aws:iam::" + acct.ID + ":user/" + k.UserName
+	}
+	return k.Secret, p, nil
+}

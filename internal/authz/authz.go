@@ -1,0 +1,60 @@
+// Package authz decides whether a request may proceed. The Authorizer
+// interface is the single point every request passes through after
+// authentication; the core ships OwnerOnly, which the policy engine
+// replaces without touching the request pipeline.
+package authz
+
+import (
+	"context"
+
+	"github.com/coffer-io/coffer/internal/auth/authn"
+)
+
+// Request is everything an authorization decision may depend on.
+type Request struct {
+	Principal *authn.Principal
+	// Action is the IAM action, e.g. "s3:GetObject". Some operations need
+	// several actions; each is authorized.
+	Actions []string
+	// Resource is the ARN acted on: arn:aws:s3:::bucket or
+	// arn:aws:s3:::bucket/key; "*" for service-level operations.
+	Resource string
+	// ResourceOwner is the account owning the bucket ("" when the bucket
+	// does not exist or for service-level operations).
+	ResourceOwner string
+	// Conditions holds condition-key values (aws:SourceIp,
+	// aws:SecureTransport, s3:prefix, ...).
+	Conditions map[string][]string
+}
+
+// Decision is the outcome of an authorization.
+type Decision struct {
+	Allowed bool
+	// Reason explains the decision for logs and audit, never for clients.
+	Reason string
+}
+
+// Authorizer decides requests.
+type Authorizer interface {
+	Authorize(ctx context.Context, r *Request) Decision
+}
+
+// OwnerOnly allows an account root everything on resources its account
+// owns, and on resources that do not exist yet (so that it can create them
+// or learn they are missing); it denies everything else, including every
+// anonymous request.
+type OwnerOnly struct{}
+
+// Authorize implements Authorizer.
+func (OwnerOnly) Authorize(_ context.Context, r *Request) Decision {
+	p := r.Principal
+	switch {
+	case p.IsAnonymous():
+		return Decision{Reason: "anonymous requests are denied"}
+	case !p.IsRoot():
+		return Decision{Reason: "only account roots are authorized"}
+	case r.ResourceOwner != "" && r.ResourceOwner != p.AccountID:
+		return Decision{Reason: "resource belongs to another account"}
+	}
+	return Decision{Allowed: true, Reason: "account root on its own resource"}
+}

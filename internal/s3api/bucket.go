@@ -1,0 +1,497 @@
+package s3api
+
+import (
+	"encoding/xml"
+	"errors"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/coffer-io/coffer/internal/s3api/s3err"
+	"github.com/coffer-io/coffer/internal/storage/meta"
+)
+
+// needBucket returns the request's bucket or NoSuchBucket.
+func needBucket(rq *request) (*meta.Bucket, error) {
+	if rq.bucket == nil {
+		return nil, s3err.NoSuchBucket
+	}
+	return rq.bucket, nil
+}
+
+func (h *Handler) owner(rq *request, accountID string) Owner {
+	if p := rq.principal; p != nil && p.AccountID == accountID {
+		return Owner{ID: p.CanonicalID}
+	}
+	a, err := h.obj.Meta().GetAccount(rqCtx(rq), accountID)
+	if err != nil {
+		return Owner{ID: accountID}
+	}
+	return Owner{ID: a.CanonicalID}
+}
+
+type listBucketsResult struct {
+	XMLName xml.Name `xml:"ListAllMyBucketsResult"`
+	Xmlns   string   `xml:"xmlns,attr"`
+	Owner   Owner    `xml:"Owner"`
+	Buckets struct {
+		Bucket []bucketEntry `xml:"Bucket"`
+	} `xml:"Buckets"`
+	ContinuationToken string `xml:"ContinuationToken,omitempty"`
+	Prefix            string `xml:"Prefix,omitempty"`
+}
+
+type bucketEntry struct {
+	Name         string `xml:"Name"`
+	CreationDate string `xml:"CreationDate"`
+	BucketRegion string `xml:"BucketRegion"`
+}
+
+func (h *Handler) listBuckets(w http.ResponseWriter, r *http.Request, rq *request) error {
+	maxBuckets := 10000
+	if s := rq.q.Get("max-buckets"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > 10000 {
+			return s3err.InvalidArgument.WithMessage("Argument max-buckets must be an integer between 1 and 10000").With("ArgumentName", "max-buckets").With("ArgumentValue", s)
+		}
+		maxBuckets = n
+	}
+	prefix := rq.q.Get("prefix")
+	after := rq.q.Get("continuation-token")
+	region := rq.q.Get("bucket-region")
+	bs, err := h.obj.Meta().ListBuckets(r.Context(), rq.principal.AccountID)
+	if err != nil {
+		return err
+	}
+	res := listBucketsResult{Xmlns: s3NS, Owner: Owner{ID: rq.principal.CanonicalID}, Prefix: prefix}
+	res.Buckets.Bucket = []bucketEntry{}
+	for _, b := range bs {
+		if !strings.HasPrefix(b.Name, prefix) || b.Name <= after || (region != "" && b.Region != region) {
+			continue
+		}
+		if len(res.Buckets.Bucket) == maxBuckets {
+			res.ContinuationToken = res.Buckets.Bucket[maxBuckets-1].Name
+			break
+		}
+		res.Buckets.Bucket = append(res.Buckets.Bucket, bucketEntry{Name: b.Name, CreationDate: xmlTime(b.CreatedAt), BucketRegion: b.Region})
+	}
+	return writeXML(w, &res)
+}
+
+type createBucketConfiguration struct {
+	XMLName            xml.Name `xml:"CreateBucketConfiguration"`
+	LocationConstraint string   `xml:"LocationConstraint"`
+	Location           *struct {
+		Name string `xml:"Name"`
+		Type string `xml:"Type"`
+	} `xml:"Location"`
+	Bucket *struct {
+		Type string `xml:"Type"`
+	} `xml:"Bucket"`
+	Tags *struct {
+		Tag []Tag `xml:"Tag"`
+	} `xml:"Tags"`
+}
+
+func (h *Handler) createBucket(w http.ResponseWriter, r *http.Request, rq *request) error {
+	if err := checkACLHeaders(r.Header, false); err != nil {
+		return err
+	}
+	if v := r.Header.Get("X-Amz-Bucket-Object-Lock-Enabled"); v != "" && !strings.EqualFold(v, "false") {
+		return s3err.NotImplemented.WithMessage("Object Lock is not implemented yet").With("Header", "x-amz-bucket-object-lock-enabled")
+	}
+	if v := r.Header.Get("X-Amz-Object-Ownership"); v != "" && v != "BucketOwnerEnforced" {
+		return s3err.NotImplemented.WithMessage("Only the BucketOwnerEnforced object ownership setting is implemented").With("Header", "x-amz-object-ownership")
+	}
+	body, err := readAll(rq)
+	if err != nil {
+		return err
+	}
+	if len(strings.TrimSpace(string(body))) > 0 {
+		var cfg createBucketConfiguration
+		if err := unmarshalXML(body, &cfg); err != nil {
+			return err
+		}
+		if cfg.Location != nil || cfg.Bucket != nil || cfg.Tags != nil {
+			return s3err.NotImplemented.WithMessage("Directory buckets and bucket tags at creation are not implemented")
+		}
+		switch lc := cfg.LocationConstraint; {
+		case lc == "":
+		case lc == h.cfg.Region && lc != "us-east-1":
+		case lc == "us-east-1" && h.cfg.Region == "us-east-1":
+			return s3err.InvalidLocationConstraint
+		default:
+			return s3err.IllegalLocationConstraint.WithMessage("The " + lc + " location constraint is incompatible for the region specific endpoint this request was sent to.")
+		}
+	}
+	b := &meta.Bucket{
+		Name:      rq.t.bucket,
+		Owner:     rq.principal.AccountID,
+		Region:    h.cfg.Region,
+		CreatedAt: h.obj.Now(),
+	}
+	err = h.obj.Meta().CreateBucket(r.Context(), b)
+	if errors.Is(err, meta.ErrBucketExists) {
+		existing, gerr := h.obj.Meta().GetBucket(r.Context(), b.Name)
+		if gerr != nil {
+			return gerr
+		}
+		if existing.Owner != rq.principal.AccountID {
+			return s3err.BucketAlreadyExists
+		}
+		// AWS's us-east-1 answers a repeated create by the owner with
+		// success; every other region with BucketAlreadyOwnedByYou.
+		if h.cfg.Region != "us-east-1" {
+			return s3err.BucketAlreadyOwnedByYou
+		}
+		err = nil
+	}
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Location", "/"+b.Name)
+	w.Header().Set("Content-Length", "0")
+	w.WriteHeader(http.StatusOK)
+	return nil
+}
+
+func (h *Handler) headBucket(w http.ResponseWriter, r *http.Request, rq *request) error {
+	b, err := needBucket(rq)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("X-Amz-Bucket-Region", b.Region)
+	w.Header().Set("X-Amz-Access-Point-Alias", "false")
+	w.WriteHeader(http.StatusOK)
+	return nil
+}
+
+func (h *Handler) deleteBucket(w http.ResponseWriter, r *http.Request, rq *request) error {
+	if _, err := needBucket(rq); err != nil {
+		return err
+	}
+	if err := h.obj.Meta().DeleteBucket(r.Context(), rq.t.bucket, nil); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (h *Handler) getBucketLocation(w http.ResponseWriter, r *http.Request, rq *request) error {
+	b, err := needBucket(rq)
+	if err != nil {
+		return err
+	}
+	loc := b.Region
+	if loc == "us-east-1" {
+		// S3 reports us-east-1 as an empty constraint.
+		loc = ""
+	}
+	return writeXML(w, &struct {
+		XMLName xml.Name `xml:"LocationConstraint"`
+		Xmlns   string   `xml:"xmlns,attr"`
+		Value   string   `xml:",chardata"`
+	}{Xmlns: s3NS, Value: loc})
+}
+
+type versioningConfiguration struct {
+	XMLName   xml.Name `xml:"VersioningConfiguration"`
+	Xmlns     string   `xml:"xmlns,attr,omitempty"`
+	Status    string   `xml:"Status,omitempty"`
+	MfaDelete string   `xml:"MfaDelete,omitempty"`
+}
+
+func (h *Handler) getBucketVersioning(w http.ResponseWriter, r *http.Request, rq *request) error {
+	b, err := needBucket(rq)
+	if err != nil {
+		return err
+	}
+	res := versioningConfiguration{Xmlns: s3NS, Status: b.Versioning}
+	if b.Versioning != "" {
+		res.MfaDelete = b.MFADelete
+	}
+	return writeXML(w, &res)
+}
+
+func (h *Handler) putBucketVersioning(w http.ResponseWriter, r *http.Request, rq *request) error {
+	if _, err := needBucket(rq); err != nil {
+		return err
+	}
+	if r.Header.Get("X-Amz-Mfa") != "" {
+		return s3err.NotImplemented.WithMessage("MFA Delete is not implemented yet").With("Header", "x-amz-mfa")
+	}
+	var cfg versioningConfiguration
+	if err := decodeXML(rq, &cfg); err != nil {
+		return err
+	}
+	switch cfg.MfaDelete {
+	case "", "Disabled":
+	case "Enabled":
+		return s3err.NotImplemented.WithMessage("MFA Delete is not implemented yet")
+	default:
+		return s3err.MalformedXML
+	}
+	switch cfg.Status {
+	case meta.VersioningEnabled, meta.VersioningSuspended:
+	case "":
+		return s3err.IllegalVersioningConfig
+	default:
+		return s3err.MalformedXML
+	}
+	err := h.obj.Meta().UpdateBucket(r.Context(), rq.t.bucket, func(b *meta.Bucket) error {
+		if b.ObjectLockEnabled && cfg.Status == meta.VersioningSuspended {
+			return s3err.InvalidBucketState.WithMessage("An Object Lock configuration is present on this bucket, so the versioning state cannot be changed.")
+		}
+		b.Versioning = cfg.Status
+		if cfg.MfaDelete != "" {
+			b.MFADelete = cfg.MfaDelete
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusOK)
+	return nil
+}
+
+// validateTags applies S3's tag rules. maxTags is 50 for buckets, 10 for
+// objects.
+func validateTags(tags []Tag, maxTags int) (map[string]string, error) {
+	if len(tags) > maxTags {
+		if maxTags == 10 {
+			return nil, s3err.InvalidTag.WithMessage("Object tags cannot be greater than 10")
+		}
+		return nil, s3err.InvalidTag.WithMessage("Bucket tag count cannot be greater than 50")
+	}
+	m := make(map[string]string, len(tags))
+	for _, t := range tags {
+		if n := utf8.RuneCountInString(t.Key); n < 1 || n > 128 || !utf8.ValidString(t.Key) {
+			return nil, s3err.InvalidTag.WithMessage("The TagKey you have provided is invalid")
+		}
+		if utf8.RuneCountInString(t.Value) > 256 || !utf8.ValidString(t.Value) {
+			return nil, s3err.InvalidTag.WithMessage("The TagValue you have provided is invalid")
+		}
+		if !validTagChars(t.Key) {
+			return nil, s3err.InvalidTag.WithMessage("The TagKey you have provided is invalid")
+		}
+		if !validTagChars(t.Value) {
+			return nil, s3err.InvalidTag.WithMessage("The TagValue you have provided is invalid")
+		}
+		if strings.HasPrefix(strings.ToLower(t.Key), "aws:") {
+			return nil, s3err.InvalidTag.WithMessage("System tags cannot be added/updated by requester")
+		}
+		if _, dup := m[t.Key]; dup {
+			return nil, s3err.InvalidTag.WithMessage("Cannot provide multiple Tags with the same key")
+		}
+		m[t.Key] = t.Value
+	}
+	return m, nil
+}
+
+// validTagChars applies AWS's tag character set: letters, digits, spaces
+// and + - = . _ : / @.
+func validTagChars(s string) bool {
+	for _, c := range s {
+		switch {
+		case c == ' ', c == '+', c == '-', c == '=', c == '.', c == '_', c == ':', c == '/', c == '@':
+		case c >= '0' && c <= '9':
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z':
+		case c > 0x7f && (isLetterOrDigit(c) || c == '\u00a0'):
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+func tagsXML(m map[string]string) *Tagging {
+	t := &Tagging{Xmlns: s3NS}
+	t.TagSet.Tags = make([]Tag, 0, len(m))
+	for k, v := range m {
+		t.TagSet.Tags = append(t.TagSet.Tags, Tag{Key: k, Value: v})
+	}
+	sort.Slice(t.TagSet.Tags, func(i, j int) bool { return t.TagSet.Tags[i].Key < t.TagSet.Tags[j].Key })
+	return t
+}
+
+const cfgTagging = "tagging"
+
+func (h *Handler) getBucketTagging(w http.ResponseWriter, r *http.Request, rq *request) error {
+	b, err := needBucket(rq)
+	if err != nil {
+		return err
+	}
+	raw, ok := b.Configs[cfgTagging]
+	if !ok {
+		return s3err.NoSuchTagSet
+	}
+	var t Tagging
+	if err := xml.Unmarshal(raw, &t); err != nil {
+		return err
+	}
+	t.Xmlns = s3NS
+	return writeXML(w, &t)
+}
+
+func (h *Handler) putBucketTagging(w http.ResponseWriter, r *http.Request, rq *request) error {
+	if _, err := needBucket(rq); err != nil {
+		return err
+	}
+	var t Tagging
+	if err := decodeXML(rq, &t); err != nil {
+		return err
+	}
+	m, err := validateTags(t.TagSet.Tags, 50)
+	if err != nil {
+		return err
+	}
+	raw, err := xml.Marshal(tagsXML(m))
+	if err != nil {
+		return err
+	}
+	if err := h.setBucketConfig(rq, cfgTagging, raw); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (h *Handler) deleteBucketTagging(w http.ResponseWriter, r *http.Request, rq *request) error {
+	if _, err := needBucket(rq); err != nil {
+		return err
+	}
+	if err := h.setBucketConfig(rq, cfgTagging, nil); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// setBucketConfig stores (or, with nil, removes) a subresource document.
+func (h *Handler) setBucketConfig(rq *request, name string, raw []byte) error {
+	return h.obj.Meta().UpdateBucket(rqCtx(rq), rq.t.bucket, func(b *meta.Bucket) error {
+		if raw == nil {
+			delete(b.Configs, name)
+			return nil
+		}
+		if b.Configs == nil {
+			b.Configs = map[string][]byte{}
+		}
+		b.Configs[name] = raw
+		return nil
+	})
+}
+
+// checkACLHeaders accepts the canned ACLs that mean "owner only" and
+// refuses every other ACL header: ACLs arrive with access control, and a
+// grant silently ignored would be a security bug.
+func checkACLHeaders(hdr http.Header, object bool) error {
+	switch acl := hdr.Get("X-Amz-Acl"); acl {
+	case "", "private":
+	case "bucket-owner-full-control":
+		if !object {
+			return s3err.NotImplemented.WithMessage("ACLs other than private are not implemented yet").With("Header", "x-amz-acl")
+		}
+	default:
+		return s3err.NotImplemented.WithMessage("ACLs other than private are not implemented yet").With("Header", "x-amz-acl")
+	}
+	for k := range hdr {
+		if strings.HasPrefix(strings.ToLower(k), "x-amz-grant-") {
+			return s3err.NotImplemented.WithMessage("ACL grants are not implemented yet").With("Header", k)
+		}
+	}
+	return nil
+}
+
+type grantee struct {
+	XMLNS       string `xml:"xmlns:xsi,attr,omitempty"`
+	Type        string `xml:"xsi:type,attr,omitempty"`
+	ID          string `xml:"ID,omitempty"`
+	DisplayName string `xml:"DisplayName,omitempty"`
+	URI         string `xml:"URI,omitempty"`
+	Email       string `xml:"EmailAddress,omitempty"`
+}
+
+type grant struct {
+	Grantee    grantee `xml:"Grantee"`
+	Permission string  `xml:"Permission"`
+}
+
+type accessControlPolicy struct {
+	XMLName xml.Name `xml:"AccessControlPolicy"`
+	Xmlns   string   `xml:"xmlns,attr,omitempty"`
+	Owner   Owner    `xml:"Owner"`
+	Grants  struct {
+		Grant []grant `xml:"Grant"`
+	} `xml:"AccessControlList"`
+}
+
+// getAcl reports the only ACL Coffer supports so far: the owner has full
+// control.
+func (h *Handler) getAcl(w http.ResponseWriter, r *http.Request, rq *request) error {
+	b, err := needBucket(rq)
+	if err != nil {
+		return err
+	}
+	ownerAcct := b.Owner
+	if rq.op == OpGetObjectAcl {
+		v, err := h.lookupVersion(r, rq)
+		if err != nil {
+			return err
+		}
+		ownerAcct = v.Owner
+	}
+	o := h.owner(rq, ownerAcct)
+	res := accessControlPolicy{Xmlns: s3NS, Owner: o}
+	res.Grants.Grant = []grant{{
+		Grantee:    grantee{XMLNS: "http://www.w3.org/2001/XMLSchema-instance", Type: "CanonicalUser", ID: o.ID},
+		Permission: "FULL_CONTROL",
+	}}
+	return writeXML(w, &res)
+}
+
+// putAcl accepts only ACLs equivalent to "private": the canned header, or a
+// document granting nothing but the owner's FULL_CONTROL.
+func (h *Handler) putAcl(w http.ResponseWriter, r *http.Request, rq *request) error {
+	b, err := needBucket(rq)
+	if err != nil {
+		return err
+	}
+	if err := checkACLHeaders(r.Header, rq.op == OpPutObjectAcl); err != nil {
+		return err
+	}
+	ownerAcct := b.Owner
+	if rq.op == OpPutObjectAcl {
+		v, err := h.lookupVersion(r, rq)
+		if err != nil {
+			return err
+		}
+		ownerAcct = v.Owner
+	}
+	body, err := readAll(rq)
+	if err != nil {
+		return err
+	}
+	if len(strings.TrimSpace(string(body))) > 0 {
+		if r.Header.Get("X-Amz-Acl") != "" {
+			return s3err.UnexpectedContent
+		}
+		var acp accessControlPolicy
+		if err := unmarshalXML(body, &acp); err != nil {
+			return s3err.MalformedACLError.Wrap(err)
+		}
+		o := h.owner(rq, ownerAcct)
+		for _, g := range acp.Grants.Grant {
+			if g.Grantee.ID != o.ID || g.Permission != "FULL_CONTROL" || g.Grantee.URI != "" || g.Grantee.Email != "" {
+				return s3err.NotImplemented.WithMessage("ACL grants other than the owner's FULL_CONTROL are not implemented yet")
+			}
+		}
+	} else if r.Header.Get("X-Amz-Acl") == "" {
+		return s3err.MissingSecurityHeader.WithMessage("Your request was missing a required header").With("MissingHeaderName", "x-amz-acl")
+	}
+	w.WriteHeader(http.StatusOK)
+	return nil
+}

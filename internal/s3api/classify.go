@@ -1,0 +1,182 @@
+package s3api
+
+import (
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// target is where a request points: bucket and key, from the host name
+// (virtual-hosted style) or the path (path style).
+type target struct {
+	bucket string
+	key    string
+	// virtualHost is set when the bucket came from the Host header.
+	virtualHost bool
+}
+
+// parseTarget extracts bucket and key. baseDomains are the configured
+// domains under which virtual-hosted-style requests arrive
+// (bucket.domain); any other host is path style.
+func parseTarget(r *http.Request, baseDomains []string) target {
+	host := r.Host
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	host = strings.ToLower(strings.TrimSuffix(host, "."))
+	path := r.URL.Path
+	for _, d := range baseDomains {
+		if strings.HasSuffix(host, "."+d) {
+			b := strings.TrimSuffix(host, "."+d)
+			return target{bucket: b, key: strings.TrimPrefix(path, "/"), virtualHost: true}
+		}
+	}
+	p := strings.TrimPrefix(path, "/")
+	if p == "" {
+		return target{}
+	}
+	b, k, _ := strings.Cut(p, "/")
+	return target{bucket: b, key: k}
+}
+
+// classify maps a request to its operation. It looks only at the method,
+// the target and the query's subresource names; argument validation
+// happens in the handlers.
+func classify(r *http.Request, t target, q url.Values) Op {
+	has := func(k string) bool { _, ok := q[k]; return ok }
+	m := r.Method
+	if m == http.MethodOptions {
+		if t.bucket == "" {
+			return OpUnknown
+		}
+		return OpPreflight
+	}
+	if t.bucket == "" {
+		if m == http.MethodGet {
+			return OpListBuckets
+		}
+		return OpUnknown
+	}
+	// Subresources Coffer does not serve yet. Checked first so that, for
+	// instance, PUT ?policy never falls through to PutBucket/PutObject.
+	for _, s := range unimplementedSubresources {
+		if has(s) {
+			return OpNotImplemented
+		}
+	}
+	if t.key == "" {
+		switch m {
+		case http.MethodGet:
+			switch {
+			case has("location"):
+				return OpGetBucketLocation
+			case has("versioning"):
+				return OpGetBucketVersioning
+			case has("tagging"):
+				return OpGetBucketTagging
+			case has("cors"):
+				return OpGetBucketCors
+			case has("acl"):
+				return OpGetBucketAcl
+			case has("versions"):
+				return OpListObjectVersions
+			case has("uploads"):
+				return OpListMultipartUploads
+			case q.Get("list-type") == "2":
+				return OpListObjectsV2
+			}
+			return OpListObjects
+		case http.MethodHead:
+			return OpHeadBucket
+		case http.MethodPut:
+			switch {
+			case has("versioning"):
+				return OpPutBucketVersioning
+			case has("tagging"):
+				return OpPutBucketTagging
+			case has("cors"):
+				return OpPutBucketCors
+			case has("acl"):
+				return OpPutBucketAcl
+			}
+			return OpCreateBucket
+		case http.MethodDelete:
+			switch {
+			case has("tagging"):
+				return OpDeleteBucketTagging
+			case has("cors"):
+				return OpDeleteBucketCors
+			}
+			return OpDeleteBucket
+		case http.MethodPost:
+			if has("delete") {
+				return OpDeleteObjects
+			}
+			if strings.HasPrefix(strings.ToLower(r.Header.Get("Content-Type")), "multipart/form-data") {
+				return OpPostObject
+			}
+		}
+		return OpUnknown
+	}
+	switch m {
+	case http.MethodGet:
+		switch {
+		case has("uploadId"):
+			return OpListParts
+		case has("tagging"):
+			return OpGetObjectTagging
+		case has("acl"):
+			return OpGetObjectAcl
+		case has("attributes"):
+			return OpGetObjectAttributes
+		}
+		return OpGetObject
+	case http.MethodHead:
+		return OpHeadObject
+	case http.MethodPut:
+		switch {
+		case has("partNumber") && has("uploadId"):
+			if r.Header.Get("X-Amz-Copy-Source") != "" {
+				return OpUploadPartCopy
+			}
+			return OpUploadPart
+		case has("tagging"):
+			return OpPutObjectTagging
+		case has("acl"):
+			return OpPutObjectAcl
+		case r.Header.Get("X-Amz-Copy-Source") != "":
+			return OpCopyObject
+		}
+		return OpPutObject
+	case http.MethodPost:
+		switch {
+		case has("uploads"):
+			return OpCreateMultipartUpload
+		case has("uploadId"):
+			return OpCompleteMultipartUpload
+		}
+		return OpUnknown
+	case http.MethodDelete:
+		switch {
+		case has("uploadId"):
+			return OpAbortMultipartUpload
+		case has("tagging"):
+			return OpDeleteObjectTagging
+		}
+		return OpDeleteObject
+	}
+	return OpUnknown
+}
+
+// unimplementedSubresources are S3 subresources whose operations later
+// work adds. A request naming one gets NotImplemented rather than being
+// mistaken for a plain bucket or object operation.
+var unimplementedSubresources = []string{
+	"accelerate", "analytics", "encryption", "intelligent-tiering", "inventory",
+	"lifecycle", "logging", "metrics", "notification", "object-lock",
+	"ownershipControls", "policy", "policyStatus", "publicAccessBlock",
+	"replication", "requestPayment", "website", "retention", "legal-hold",
+	"restore", "select", "torrent", "session", "metadataTable",
+	"metadataConfiguration", "renameObject",
+}

@@ -1,0 +1,502 @@
+// Package s3api is Coffer's S3 front door. Every S3 request goes through one
+// pipeline, in this order and nowhere else:
+//
+//	classify → authenticate → authorize → handle → audit
+//
+// Classification maps the request to an Op; authentication checks its
+// SigV4 signature (package sigv4) and resolves the principal (package
+// authn); authorization asks the configured authz.Authorizer; handlers are
+// thin (decode → service call → encode) and return errors, which s3err turns
+// into S3 error responses; every request, denied and failed ones included,
+// leaves an audit.Event.
+package s3api
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/tls"
+	"encoding/hex"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/coffer-io/coffer/internal/audit"
+	"github.com/coffer-io/coffer/internal/auth/authn"
+	"github.com/coffer-io/coffer/internal/authz"
+	"github.com/coffer-io/coffer/internal/objects"
+	"github.com/coffer-io/coffer/internal/s3api/s3err"
+	"github.com/coffer-io/coffer/internal/storage/meta"
+)
+
+// Config configures a Handler.
+type Config struct {
+	Region string
+	// BaseDomains are the host names under which virtual-hosted-style
+	// requests arrive (bucket.BaseDomain).
+	BaseDomains []string
+	Objects     *objects.Service
+	Keys        *authn.Resolver
+	Authorizer  authz.Authorizer
+	Audit       audit.Sink
+	Admin       AdminService
+	Logger      *slog.Logger
+	// Now is the clock for authentication (never moved by tests).
+	Now func() time.Time
+	// MaxObjectSize bounds single PUTs (AWS: 5 GiB).
+	MaxObjectSize int64
+}
+
+// AdminService is the account administration behind the admin API.
+type AdminService interface {
+	// DefaultAccountID is the account whose root may administer.
+	DefaultAccountID() string
+	CreateAccount(ctx context.Context, name string) (*meta.Account, *meta.AccessKey, error)
+}
+
+// Handler serves S3 requests.
+type Handler struct {
+	cfg     Config
+	obj     *objects.Service
+	log     *slog.Logger
+	metrics Metrics
+	reqSeq  atomic.Uint64
+	hostID  string
+}
+
+// New returns a Handler.
+func New(cfg Config) *Handler {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.MaxObjectSize == 0 {
+		cfg.MaxObjectSize = 5 << 30
+	}
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return &Handler{cfg: cfg, obj: cfg.Objects, log: cfg.Logger, hostID: hex.EncodeToString(b[:])}
+}
+
+// Metrics returns the handler's counters.
+func (h *Handler) Metrics() *Metrics { return &h.metrics }
+
+// request is the per-request state handed along the pipeline.
+type request struct {
+	id        string
+	ctx       context.Context
+	op        Op
+	t         target
+	q         url.Values
+	principal *authn.Principal
+	authType  string
+	// bucket is the target bucket's record, loaded before authorization
+	// (nil for service-level operations or a missing bucket).
+	bucket *meta.Bucket
+	// body is the request body after signature/payload verification.
+	body io.Reader
+	// trailers returns the aws-chunked trailing headers after the body
+	// was read to EOF (nil when the body is not chunked).
+	trailers func() map[string]string
+	// decodedLen is the payload length (Content-Length, or
+	// x-amz-decoded-content-length for aws-chunked), -1 if unknown.
+	decodedLen int64
+	ev         *audit.Event
+	// post carries the parsed browser-POST form.
+	post *postForm
+}
+
+type handlerFunc func(h *Handler, w http.ResponseWriter, r *http.Request, rq *request) error
+
+var handlers [numAllOps]handlerFunc
+
+func init() {
+	handlers = [numAllOps]handlerFunc{
+		OpListBuckets:             (*Handler).listBuckets,
+		OpCreateBucket:            (*Handler).createBucket,
+		OpHeadBucket:              (*Handler).headBucket,
+		OpDeleteBucket:            (*Handler).deleteBucket,
+		OpGetBucketLocation:       (*Handler).getBucketLocation,
+		OpListObjects:             (*Handler).listObjectsV1,
+		OpListObjectsV2:           (*Handler).listObjectsV2,
+		OpListObjectVersions:      (*Handler).listObjectVersions,
+		OpListMultipartUploads:    (*Handler).listMultipartUploads,
+		OpGetBucketVersioning:     (*Handler).getBucketVersioning,
+		OpPutBucketVersioning:     (*Handler).putBucketVersioning,
+		OpGetBucketTagging:        (*Handler).getBucketTagging,
+		OpPutBucketTagging:        (*Handler).putBucketTagging,
+		OpDeleteBucketTagging:     (*Handler).deleteBucketTagging,
+		OpGetBucketCors:           (*Handler).getBucketCors,
+		OpPutBucketCors:           (*Handler).putBucketCors,
+		OpDeleteBucketCors:        (*Handler).deleteBucketCors,
+		OpGetBucketAcl:            (*Handler).getAcl,
+		OpPutBucketAcl:            (*Handler).putAcl,
+		OpDeleteObjects:           (*Handler).deleteObjects,
+		OpPostObject:              (*Handler).postObject,
+		OpPutObject:               (*Handler).putObject,
+		OpCopyObject:              (*Handler).copyObject,
+		OpGetObject:               (*Handler).getObject,
+		OpHeadObject:              (*Handler).getObject,
+		OpDeleteObject:            (*Handler).deleteObject,
+		OpGetObjectAttributes:     (*Handler).getObjectAttributes,
+		OpGetObjectTagging:        (*Handler).getObjectTagging,
+		OpPutObjectTagging:        (*Handler).putObjectTagging,
+		OpDeleteObjectTagging:     (*Handler).deleteObjectTagging,
+		OpGetObjectAcl:            (*Handler).getAcl,
+		OpPutObjectAcl:            (*Handler).putAcl,
+		OpCreateMultipartUpload:   (*Handler).createMultipartUpload,
+		OpUploadPart:              (*Handler).uploadPart,
+		OpUploadPartCopy:          (*Handler).uploadPartCopy,
+		OpCompleteMultipartUpload: (*Handler).completeMultipartUpload,
+		OpAbortMultipartUpload:    (*Handler).abortMultipartUpload,
+		OpListParts:               (*Handler).listParts,
+		OpPreflight:               (*Handler).preflight,
+		OpNotImplemented:          func(*Handler, http.ResponseWriter, *http.Request, *request) error { return s3err.NotImplemented },
+		OpAdminCreateAccount:      (*Handler).adminCreateAccount,
+	}
+}
+
+// statusWriter records the status and bytes written, for audit and metrics.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+	bytes  int64
+}
+
+func (s *statusWriter) WriteHeader(code int) {
+	if s.status == 0 {
+		s.status = code
+	}
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusWriter) Write(p []byte) (int, error) {
+	if s.status == 0 {
+		s.status = http.StatusOK
+	}
+	n, err := s.ResponseWriter.Write(p)
+	s.bytes += int64(n)
+	return n, err
+}
+
+// ReadFrom keeps io.Copy on the sendfile/splice path where possible.
+func (s *statusWriter) ReadFrom(r io.Reader) (int64, error) {
+	if s.status == 0 {
+		s.status = http.StatusOK
+	}
+	n, err := io.Copy(s.ResponseWriter, r)
+	s.bytes += n
+	return n, err
+}
+
+// Flush passes through to the underlying writer.
+func (s *statusWriter) Flush() {
+	if f, ok := s.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+// countingReader counts request body bytes for audit.
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+func (h *Handler) newRequestID() string {
+	var b [8]byte
+	n := h.reqSeq.Add(1)
+	for i := 7; i >= 0; i-- {
+		b[i] = byte(n)
+		n >>= 8
+	}
+	return strings.ToUpper(hex.EncodeToString(b[:]))
+}
+
+// ServeHTTP runs the pipeline.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	sw := &statusWriter{ResponseWriter: w}
+	rq := &request{id: h.newRequestID(), ctx: r.Context(), decodedLen: -1}
+	rq.ev = &audit.Event{
+		Time:      start.UTC(),
+		RequestID: rq.id,
+		Service:   "s3",
+		SourceIP:  sourceIP(r),
+		UserAgent: r.UserAgent(),
+		TLS:       r.TLS != nil,
+	}
+	if r.TLS != nil {
+		rq.ev.TLSVersion = tls.VersionName(r.TLS.Version)
+		rq.ev.CipherSuite = tls.CipherSuiteName(r.TLS.CipherSuite)
+	}
+	sw.Header().Set("X-Amz-Request-Id", rq.id)
+	sw.Header().Set("X-Amz-Id-2", h.hostID)
+	sw.Header().Set("Server", "Coffer")
+	cr := &countingReader{r: r.Body}
+	r.Body = struct {
+		io.Reader
+		io.Closer
+	}{cr, r.Body}
+
+	err := h.pipeline(sw, r, rq)
+	if err != nil {
+		h.writeError(sw, r, rq, err)
+	}
+	// Drain a little of an unread body so the connection can be reused,
+	// but never read an unbounded amount for a failed request.
+	_, _ = io.CopyN(io.Discard, r.Body, 64<<10)
+
+	ev := rq.ev
+	ev.Operation = rq.op.String()
+	ev.Status = sw.status
+	if ev.Status == 0 {
+		ev.Status = http.StatusOK
+	}
+	ev.BytesIn = cr.n
+	ev.BytesOut = sw.bytes
+	ev.Duration = time.Since(start)
+	if ev.Outcome == "" {
+		if ev.Status >= 300 && ev.Status != http.StatusNotModified {
+			ev.Outcome = audit.OutcomeFailed
+		} else {
+			ev.Outcome = audit.OutcomeSuccess
+		}
+	}
+	if h.cfg.Audit != nil {
+		if err := h.cfg.Audit.Record(r.Context(), ev); err != nil {
+			h.log.Error("audit record failed", "err", err, "request_id", rq.id)
+		}
+	}
+	h.metrics.observe(rq.op, ev.Status, ev.BytesIn, ev.BytesOut, ev.Duration)
+}
+
+func (h *Handler) pipeline(w http.ResponseWriter, r *http.Request, rq *request) error {
+	if err := checkRequestBasics(r); err != nil {
+		return err
+	}
+	q, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		return s3err.InvalidURI.Wrap(err)
+	}
+	rq.q = q
+	rq.t = parseTarget(r, h.cfg.BaseDomains)
+	if isAdminPath(r.URL.Path) {
+		rq.op = classifyAdmin(r)
+		rq.ev.Service = "admin"
+		rq.t = target{}
+	} else {
+		rq.op = classify(r, rq.t, q)
+	}
+	rq.ev.Bucket, rq.ev.Key = rq.t.bucket, rq.t.key
+	if rq.op == OpUnknown {
+		return s3err.MethodNotAllowed
+	}
+	if rq.op == OpPostObject {
+		// Browser POST carries its credentials in the form, not in
+		// headers: parse the form (bounded), then authenticate from it.
+		if err := h.authenticatePost(r, rq); err != nil {
+			return err
+		}
+	} else if rq.op == OpPreflight {
+		// CORS preflight requests are unauthenticated by design; they
+		// only reveal the bucket's CORS rules' verdict.
+		rq.principal = authn.Anonymous
+		rq.authType = "anonymous"
+	} else if err := h.authenticate(r, rq); err != nil {
+		return err
+	}
+	if p := rq.principal; p != nil {
+		rq.ev.PrincipalType = p.Type
+		rq.ev.AccountID = p.AccountID
+		rq.ev.PrincipalARN = p.ARN
+		rq.ev.AccessKeyID = p.AccessKeyID
+	}
+	rq.ev.AuthType = rq.authType
+	if err := h.validateTarget(rq); err != nil {
+		return err
+	}
+	if err := h.authorize(r, rq); err != nil {
+		return err
+	}
+	if rq.op != OpPreflight && rq.op != OpPostObject && rq.op != OpNotImplemented {
+		if max := opTable[rq.op].maxBody; max > 0 {
+			if rq.decodedLen > max {
+				return s3err.MaxMessageLengthExceeded
+			}
+			rq.body = io.LimitReader(rq.body, max+1)
+		}
+	}
+	applyCORS(w, r, rq.bucket)
+	return handlers[rq.op](h, w, r, rq)
+}
+
+// authorizeExtra authorizes a second resource a request touches (the
+// source of a copy) through the same Authorizer.
+func (h *Handler) authorizeExtra(r *http.Request, rq *request, action, resource, owner string) error {
+	d := h.cfg.Authorizer.Authorize(r.Context(), &authz.Request{
+		Principal: rq.principal, Actions: []string{action}, Resource: resource, ResourceOwner: owner,
+		Conditions: map[string][]string{
+			"aws:SourceIp":        {rq.ev.SourceIP},
+			"aws:SecureTransport": {strconv.FormatBool(r.TLS != nil)},
+		},
+	})
+	if !d.Allowed {
+		rq.ev.Outcome = audit.OutcomeDenied
+		return s3err.AccessDenied
+	}
+	return nil
+}
+
+// checkRequestBasics rejects requests no operation accepts.
+func checkRequestBasics(r *http.Request) error {
+	if r.Header.Get("Transfer-Encoding") != "" && len(r.TransferEncoding) > 0 && r.TransferEncoding[0] != "chunked" {
+		return s3err.NotImplemented.WithMessage("A header you provided implies functionality that is not implemented").With("Header", "Transfer-Encoding")
+	}
+	return nil
+}
+
+// validateTarget checks bucket and key syntax and loads the bucket.
+func (h *Handler) validateTarget(rq *request) error {
+	if rq.t.bucket == "" {
+		return nil
+	}
+	if err := validBucketName(rq.t.bucket, rq.op == OpCreateBucket); err != nil {
+		return err
+	}
+	if rq.t.key != "" || opTable[rq.op].scope == scopeObject {
+		if err := validKey(rq.t.key); err != nil {
+			return err
+		}
+	}
+	b, err := h.obj.Meta().GetBucket(rq.ctx, rq.t.bucket)
+	switch {
+	case err == nil:
+		rq.bucket = b
+	case errors.Is(err, meta.ErrBucketNotFound), errors.Is(err, meta.ErrNotFound):
+	default:
+		return err
+	}
+	return nil
+}
+
+// authorize builds the authorization request and asks the Authorizer.
+func (h *Handler) authorize(r *http.Request, rq *request) error {
+	if rq.op == OpPreflight {
+		return nil
+	}
+	info := opTable[rq.op]
+	ar := &authz.Request{Principal: rq.principal, Resource: "*"}
+	if info.action != "" {
+		ar.Actions = []string{actionFor(rq)}
+	}
+	switch {
+	case rq.t.bucket != "" && info.scope == scopeObject:
+		ar.Resource = "arn:aws:s3:::" + rq.t.bucket + "/" + rq.t.key
+	case rq.t.bucket != "":
+		ar.Resource = "arn:aws:s3:::" + rq.t.bucket
+	}
+	rq.ev.Resource = ar.Resource
+	if rq.bucket != nil {
+		ar.ResourceOwner = rq.bucket.Owner
+	}
+	if rq.op.isAdmin() {
+		ar.ResourceOwner = h.cfg.Admin.DefaultAccountID()
+	}
+	ar.Conditions = map[string][]string{
+		"aws:SourceIp":        {rq.ev.SourceIP},
+		"aws:SecureTransport": {strconv.FormatBool(r.TLS != nil)},
+		"aws:CurrentTime":     {h.cfg.Now().UTC().Format(time.RFC3339)},
+		"aws:UserAgent":       {r.UserAgent()},
+	}
+	d := h.cfg.Authorizer.Authorize(r.Context(), ar)
+	if !d.Allowed {
+		rq.ev.Outcome = audit.OutcomeDenied
+		h.log.Debug("access denied", "request_id", rq.id, "op", rq.op.String(), "reason", d.Reason)
+		return s3err.AccessDenied
+	}
+	return nil
+}
+
+// actionFor refines the IAM action for operations whose action depends on
+// their arguments (acting on a specific version).
+func actionFor(rq *request) string {
+	a := opTable[rq.op].action
+	if rq.q.Get("versionId") == "" {
+		return a
+	}
+	switch rq.op {
+	case OpGetObject, OpHeadObject:
+		return "s3:GetObjectVersion"
+	case OpDeleteObject:
+		return "s3:DeleteObjectVersion"
+	case OpGetObjectTagging:
+		return "s3:GetObjectVersionTagging"
+	case OpPutObjectTagging:
+		return "s3:PutObjectVersionTagging"
+	case OpDeleteObjectTagging:
+		return "s3:DeleteObjectVersionTagging"
+	case OpGetObjectAcl:
+		return "s3:GetObjectVersionAcl"
+	case OpPutObjectAcl:
+		return "s3:PutObjectVersionAcl"
+	case OpGetObjectAttributes:
+		return "s3:GetObjectVersionAttributes"
+	}
+	return a
+}
+
+func sourceIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// writeError sends an S3 error response.
+func (h *Handler) writeError(w *statusWriter, r *http.Request, rq *request, err error) {
+	e := s3err.From(err)
+	if e.Status >= 500 {
+		h.log.Error("request failed", "request_id", rq.id, "op", rq.op.String(), "err", err)
+	} else if c := errors.Unwrap(e); c != nil {
+		h.log.Debug("request error", "request_id", rq.id, "op", rq.op.String(), "code", e.Code, "err", err)
+	}
+	rq.ev.ErrorCode = e.Code
+	if w.status != 0 {
+		// Headers already went out (a failure mid-body): all we can do
+		// is cut the connection so the client sees a truncated body.
+		panic(http.ErrAbortHandler)
+	}
+	for k, vs := range e.Header {
+		for _, v := range vs {
+			w.Header().Add(k, v)
+		}
+	}
+	if e.Status == http.StatusNotModified || r.Method == http.MethodHead {
+		w.Header().Del("Content-Type")
+		if r.Method == http.MethodHead && e.Status != http.StatusNotModified {
+			w.Header().Set("X-Amz-Error-Code", e.Code)
+		}
+		w.WriteHeader(e.Status)
+		return
+	}
+	body := encodeError(e, r, rq, h.hostID)
+	w.Header().Set("Content-Type", "application/xml")
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(e.Status)
+	_, _ = w.Write(body)
+}

@@ -1,0 +1,51 @@
+package s3err
+
+import (
+	"errors"
+
+	"github.com/coffer-io/coffer/internal/auth/sigv4"
+	"github.com/coffer-io/coffer/internal/objects"
+	"github.com/coffer-io/coffer/internal/storage/blob"
+	"github.com/coffer-io/coffer/internal/storage/meta"
+)
+
+// InvalidToken is returned for session tokens Coffer did not issue.
+var InvalidToken = def("InvalidToken", 400, "The provided token is malformed or otherwise invalid.")
+
+// InvalidPartNumber is returned for a partNumber GET beyond the parts.
+var InvalidPartNumber = def("InvalidPartNumber", 416, "The requested partnumber is not satisfiable")
+
+// table maps domain sentinels to S3 errors: the one place where the rest
+// of the server's failures become what a client sees.
+var table = []struct {
+	err error
+	s3  *Error
+}{
+	{meta.ErrBucketNotFound, NoSuchBucket},
+	{meta.ErrBucketExists, BucketAlreadyExists},
+	{meta.ErrBucketNotEmpty, BucketNotEmpty},
+	{meta.ErrObjectNotFound, NoSuchKey},
+	{meta.ErrVersionNotFound, NoSuchVersion},
+	{meta.ErrUploadNotFound, NoSuchUpload},
+	{meta.ErrAccessKeyNotFound, InvalidAccessKeyID},
+	{blob.ErrNoSpace, SlowDown.WithMessage("The server is out of storage space; please retry later.")},
+	{objects.ErrTooLarge, EntityTooLarge},
+	{objects.ErrIncomplete, IncompleteBody},
+	{objects.ErrBadDigest, BadDigest},
+	{objects.ErrBadChecksum, XAmzContentChecksumMismatch},
+}
+
+func init() {
+	mappers = append(mappers, func(err error) *Error {
+		var se *sigv4.Error
+		if errors.As(err, &se) {
+			return &Error{Code: se.Code, Message: se.Message, Status: se.Status}
+		}
+		for _, t := range table {
+			if errors.Is(err, t.err) {
+				return t.s3
+			}
+		}
+		return nil
+	})
+}

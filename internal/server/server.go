@@ -1,0 +1,247 @@
+// Package server is Coffer's composition root: it prepares the data
+// directory, opens the stores, builds the services and the request
+// pipeline, sets up TLS and listeners, and runs the background workers.
+// It is the only package that knows the concrete storage implementations.
+package server
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/coffer-io/coffer/internal/audit"
+	"github.com/coffer-io/coffer/internal/auth/authn"
+	"github.com/coffer-io/coffer/internal/authz"
+	"github.com/coffer-io/coffer/internal/objects"
+	"github.com/coffer-io/coffer/internal/s3api"
+	"github.com/coffer-io/coffer/internal/storage/meta"
+)
+
+// Options configure a server.
+type Options struct {
+	DataDir        string
+	Address        string
+	HTTPAddress    string // plain HTTP listener, only when set
+	Region         string
+	Domains        []string
+	TLSCert        string
+	TLSKey         string
+	MaxConnections int
+	IdleTimeout    time.Duration // per read/write on a connection
+	GCInterval     time.Duration
+	GCGrace        time.Duration
+	Logger         *slog.Logger
+	// Ready, if set, receives the bound addresses once listening.
+	Ready func(https, http string)
+}
+
+type adminService struct {
+	defaultID string
+	accounts  *Accounts
+}
+
+func (a *adminService) DefaultAccountID() string { return a.defaultID }
+
+func (a *adminService) CreateAccount(ctx context.Context, name string) (*meta.Account, *meta.AccessKey, error) {
+	return a.accounts.Create(ctx, name)
+}
+
+// Run starts the server and blocks until ctx is cancelled, then shuts down
+// gracefully.
+func Run(ctx context.Context, o Options, out io.Writer) error {
+	log := o.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	if o.MaxConnections <= 0 {
+		o.MaxConnections = 1024
+	}
+	if o.IdleTimeout <= 0 {
+		o.IdleTimeout = 60 * time.Second
+	}
+	if o.GCInterval <= 0 {
+		o.GCInterval = 10 * time.Minute
+	}
+	if o.GCGrace <= 0 {
+		o.GCGrace = time.Hour
+	}
+	dir, err := filepath.Abs(o.DataDir)
+	if err != nil {
+		return err
+	}
+	st, err := OpenDataDir(dir)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+
+	credPath := filepath.Join(dir, "credentials")
+	acct, created, err := bootstrap(ctx, st, credPath)
+	if err != nil {
+		return err
+	}
+	if fi, err := os.Stat(credPath); err == nil && fi.Mode().Perm()&0o077 != 0 {
+		log.Warn("credentials file is readable by others; restricting it to 0600", "path", credPath)
+		_ = os.Chmod(credPath, 0o600)
+	}
+
+	// TLS.
+	var cert tls.Certificate
+	caPath := filepath.Join(dir, "tls", "ca.pem")
+	if o.TLSCert != "" || o.TLSKey != "" {
+		if o.TLSCert == "" || o.TLSKey == "" {
+			return errors.New("--tls-cert and --tls-key go together")
+		}
+		cert, err = tls.LoadX509KeyPair(o.TLSCert, o.TLSKey)
+		if err != nil {
+			return fmt.Errorf("loading TLS certificate: %w", err)
+		}
+		caPath = ""
+	} else {
+		ca, caKey, err := localCA(filepath.Join(dir, "tls"))
+		if err != nil {
+			return err
+		}
+		host, _, _ := net.SplitHostPort(o.Address)
+		hosts := []string{host}
+		for _, d := range o.Domains {
+			hosts = append(hosts, d, "*."+d)
+		}
+		if cert, err = serverCertificate(ca, caKey, hosts); err != nil {
+			return err
+		}
+	}
+
+	sink, err := audit.OpenFile(filepath.Join(dir, "audit", "audit.log"), time.Second)
+	if err != nil {
+		return err
+	}
+	defer sink.Close()
+
+	svc := objects.New(st.Meta, st.Blobs, time.Now, log)
+	h := s3api.New(s3api.Config{
+		Region:      o.Region,
+		BaseDomains: o.Domains,
+		Objects:     svc,
+		Keys:        &authn.Resolver{Store: st.Meta},
+		Authorizer:  authz.OwnerOnly{},
+		Audit:       sink,
+		Admin:       &adminService{defaultID: acct.ID, accounts: &Accounts{Meta: st.Meta}},
+		Logger:      log,
+	})
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /_coffer/health", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain")
+		io.WriteString(w, "ok\n")
+	})
+	mux.HandleFunc("GET /_coffer/metrics", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; version=0.0.4")
+		h.Metrics().WritePrometheus(w)
+	})
+	root := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/_coffer/") && !strings.HasPrefix(r.URL.Path, "/_coffer/admin/") {
+			mux.ServeHTTP(w, r)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+	newServer := func() *http.Server {
+		return &http.Server{
+			Handler:           root,
+			ReadHeaderTimeout: 15 * time.Second,
+			IdleTimeout:       o.IdleTimeout,
+			MaxHeaderBytes:    64 << 10,
+			ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
+		}
+	}
+
+	ln, err := net.Listen("tcp", o.Address)
+	if err != nil {
+		return err
+	}
+	tlsSrv := newServer()
+	tlsSrv.TLSConfig = tlsConfig(cert)
+	tlsLn := tls.NewListener(newLimitListener(ln, o.MaxConnections, o.IdleTimeout), tlsSrv.TLSConfig)
+	errc := make(chan error, 2)
+	go func() { errc <- tlsSrv.Serve(tlsLn) }()
+
+	var plainSrv *http.Server
+	plainAddr := ""
+	if o.HTTPAddress != "" {
+		pl, err := net.Listen("tcp", o.HTTPAddress)
+		if err != nil {
+			tlsSrv.Close()
+			return err
+		}
+		plainAddr = pl.Addr().String()
+		plainSrv = newServer()
+		log.Warn("plain-HTTP listener enabled: credentials are protected by signatures, but request and response bodies travel unencrypted", "address", plainAddr)
+		go func() { errc <- plainSrv.Serve(newLimitListener(pl, o.MaxConnections, o.IdleTimeout)) }()
+	}
+
+	endpoint := "https://" + ln.Addr().String()
+	fmt.Fprintf(out, "Coffer is serving S3 at %s (region %s)\n", endpoint, o.Region)
+	if plainAddr != "" {
+		fmt.Fprintf(out, "Plain HTTP (not recommended): http://%s\n", plainAddr)
+	}
+	if created {
+		fmt.Fprintf(out, "Created the default account %s; its root credentials are in %s\n", acct.ID, credPath)
+	} else {
+		fmt.Fprintf(out, "Credentials file: %s\n", credPath)
+	}
+	if caPath != "" {
+		fmt.Fprintf(out, "TLS CA certificate: %s\n", caPath)
+		fmt.Fprintf(out, "Try: AWS_SHARED_CREDENTIALS_FILE=%s AWS_CA_BUNDLE=%s aws --endpoint-url %s s3 ls\n", credPath, caPath, endpoint)
+	}
+	if o.Ready != nil {
+		o.Ready(ln.Addr().String(), plainAddr)
+	}
+
+	gcDone := make(chan struct{})
+	gcCtx, gcCancel := context.WithCancel(context.Background())
+	go func() {
+		defer close(gcDone)
+		t := time.NewTicker(o.GCInterval)
+		defer t.Stop()
+		for {
+			select {
+			case <-t.C:
+				n, err := collectGarbage(gcCtx, st.Meta, st.Blobs, o.GCGrace, time.Now(), log)
+				if err != nil {
+					log.Warn("garbage collection failed", "err", err)
+				} else if n > 0 {
+					log.Info("garbage collection removed unreferenced data", "blobs", n)
+				}
+			case <-gcCtx.Done():
+				return
+			}
+		}
+	}()
+
+	var serveErr error
+	select {
+	case <-ctx.Done():
+	case serveErr = <-errc:
+	}
+	shutCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	_ = tlsSrv.Shutdown(shutCtx)
+	if plainSrv != nil {
+		_ = plainSrv.Shutdown(shutCtx)
+	}
+	gcCancel()
+	<-gcDone
+	if serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {
+		return serveErr
+	}
+	return nil
+}

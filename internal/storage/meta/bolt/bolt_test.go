@@ -1,0 +1,202 @@
+package bolt
+
+import (
+	"errors"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"go.etcd.io/bbolt"
+
+	"github.com/coffer-io/coffer/internal/storage/meta"
+	"github.com/coffer-io/coffer/internal/storage/meta/metatest"
+)
+
+func openTemp(t testing.TB) (*Store, string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "meta.db")
+	s, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s, path
+}
+
+func TestConformance(t *testing.T) {
+	metatest.Run(t, func(t *testing.T) meta.Store {
+		s, _ := openTemp(t)
+		return s
+	})
+}
+
+func TestLocked(t *testing.T) {
+	_, path := openTemp(t)
+	start := time.Now()
+	s2, err := Open(path, Options{Timeout: 100 * time.Millisecond})
+	if err == nil {
+		s2.Close()
+		t.Fatal("second Open of a database in use succeeded")
+	}
+	if !errors.Is(err, ErrLocked) || !strings.Contains(err.Error(), path) {
+		t.Errorf("second Open: %v, want ErrLocked naming %s", err, path)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("second Open took %v to fail", d)
+	}
+	// Read-only openers (offline tools) are refused too.
+	if s3, err := Open(path, Options{ReadOnly: true, Timeout: 100 * time.Millisecond}); !errors.Is(err, ErrLocked) {
+		if err == nil {
+			s3.Close()
+		}
+		t.Errorf("read-only Open of a database in use: %v, want ErrLocked", err)
+	}
+}
+
+func TestReopen(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "meta.db")
+	s, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	if err := s.CreateBucket(ctx, &meta.Bucket{Name: "b", Owner: "1", Versioning: meta.VersioningEnabled}); err != nil {
+		t.Fatal(err)
+	}
+	v := &meta.ObjectVersion{Bucket: "b", Key: "k", Size: 3, Blobs: []meta.BlobRef{{ID: "x", Size: 3}}}
+	if _, err := s.PutObject(ctx, v, "v1", nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	s, err = Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.GetObject(ctx, "b", "k", "")
+	if err != nil || got.VersionID != "v1" || got.Blobs[0].ID != "x" {
+		t.Errorf("after reopening: %+v, %v", got, err)
+	}
+	// Sequences continue: a new version sorts first.
+	if _, err := s.PutObject(ctx, v, "v2", nil); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.GetObject(ctx, "b", "k", ""); got == nil || got.VersionID != "v2" {
+		t.Errorf("latest after reopening and writing: %+v", got)
+	}
+	s.Close()
+
+	// Read-only: reads work, writes fail.
+	s, err = Open(path, Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.GetObject(ctx, "b", "k", "v1"); err != nil {
+		t.Errorf("read-only GetObject: %v", err)
+	}
+	if _, err := s.PutObject(ctx, v, "v3", nil); err == nil {
+		t.Error("read-only PutObject succeeded")
+	}
+}
+
+func TestFormatVersion(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "newer.db")
+	s, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	db, err := bbolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(func(tx *bbolt.Tx) error {
+		return tx.Bucket(bSys).Put(keyFormat, []byte(strconv.Itoa(FormatVersion+1)))
+	})
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ro := range []bool{false, true} {
+		s, err = Open(path, Options{ReadOnly: ro})
+		if err == nil {
+			s.Close()
+			t.Fatal("Open of a newer format succeeded")
+		}
+		msg := err.Error()
+		if !errors.Is(err, ErrFormat) || !strings.Contains(msg, strconv.Itoa(FormatVersion+1)) || !strings.Contains(msg, strconv.Itoa(FormatVersion)) {
+			t.Errorf("Open of a newer format: %v, want ErrFormat naming both versions", err)
+		}
+	}
+}
+
+func TestForeignDatabase(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "other.db")
+	db, err := bbolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(func(tx *bbolt.Tx) error {
+		_, err := tx.CreateBucket([]byte("something-else"))
+		return err
+	})
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s, err := Open(path, Options{}); !errors.Is(err, ErrFormat) {
+		if err == nil {
+			s.Close()
+		}
+		t.Errorf("Open of a foreign bbolt file: %v, want ErrFormat", err)
+	}
+}
+
+func TestNUL(t *testing.T) {
+	s, _ := openTemp(t)
+	ctx := t.Context()
+	if err := s.CreateBucket(ctx, &meta.Bucket{Name: "b"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.PutObject(ctx, &meta.ObjectVersion{Bucket: "b", Key: "a\x00b"}, "", nil); err == nil {
+		t.Error("PutObject accepted a key with NUL")
+	}
+	if err := s.CreateUpload(ctx, &meta.Upload{Bucket: "b", Key: "k", UploadID: "u\x00"}); err == nil {
+		t.Error("CreateUpload accepted an upload id with NUL")
+	}
+}
+
+// TestUpdateRollsBack checks the batching wrapper: an error after a write
+// undoes it, and an error before any write does not disturb the batch.
+func TestUpdateRollsBack(t *testing.T) {
+	s, _ := openTemp(t)
+	ctx := t.Context()
+	boom := errors.New("boom")
+	err := s.update(ctx, func(w *wtx) error {
+		if err := w.put(w.tx.Bucket(bSys), []byte("junk"), []byte("x")); err != nil {
+			return err
+		}
+		return boom
+	})
+	if !errors.Is(err, boom) {
+		t.Fatalf("update: %v, want boom", err)
+	}
+	err = s.update(ctx, func(w *wtx) error { return boom })
+	if !errors.Is(err, boom) {
+		t.Fatalf("refused update: %v, want boom", err)
+	}
+	err = s.db.View(func(tx *bbolt.Tx) error {
+		if tx.Bucket(bSys).Get([]byte("junk")) != nil {
+			return errors.New("write before a failure was committed")
+		}
+		return nil
+	})
+	if err != nil {
+		t.Error(err)
+	}
+}

@@ -1,0 +1,329 @@
+package bolt
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"time"
+
+	"go.etcd.io/bbolt"
+
+	"github.com/coffer-io/coffer/internal/storage/meta"
+)
+
+// latest returns key's newest version or delete marker and its seq, or nil.
+func (b *objBucket) latest(key string) (*meta.ObjectVersion, uint64, error) {
+	p := keyPrefix(key)
+	k, data := b.ver.Cursor().Seek(p)
+	if k == nil || !bytes.HasPrefix(k, p) {
+		return nil, 0, nil
+	}
+	_, seq := verKeySplit(k)
+	v, err := decodeVersion(b.name, key, data)
+	if err != nil {
+		return nil, 0, err
+	}
+	v.IsLatest = true
+	return v, seq, nil
+}
+
+// version returns one version of key, with IsLatest set, and its seq.
+func (b *objBucket) version(key, versionID string) (*meta.ObjectVersion, uint64, error) {
+	sb := b.vid.Get(vidKey(key, versionID))
+	if sb == nil {
+		return nil, 0, meta.ErrVersionNotFound
+	}
+	seq := binary.BigEndian.Uint64(sb)
+	vk := verKey(key, seq)
+	data := b.ver.Get(vk)
+	if data == nil {
+		return nil, 0, fmt.Errorf("bolt: corrupt database: version %s of %q has no record", versionID, key)
+	}
+	v, err := decodeVersion(b.name, key, data)
+	if err != nil {
+		return nil, 0, err
+	}
+	first, _ := b.ver.Cursor().Seek(keyPrefix(key))
+	v.IsLatest = bytes.Equal(first, vk)
+	return v, seq, nil
+}
+
+// lookup returns versionID of key, or the latest if versionID is "".
+func (b *objBucket) lookup(key, versionID string) (*meta.ObjectVersion, uint64, error) {
+	if versionID != "" {
+		return b.version(key, versionID)
+	}
+	v, seq, err := b.latest(key)
+	if err == nil && v == nil {
+		err = meta.ErrObjectNotFound
+	}
+	return v, seq, err
+}
+
+// checkNewVersionID vets an id for a new version of key.
+func (b *objBucket) checkNewVersionID(key, id string) error {
+	if id == "" || id == meta.NullVersion {
+		return fmt.Errorf("bolt: bucket %s has versioning enabled and needs a new version id, got %q", b.name, id)
+	}
+	if b.vid.Get(vidKey(key, id)) != nil {
+		return fmt.Errorf("bolt: version id %s of %q already exists", id, key)
+	}
+	return nil
+}
+
+// add stores v as key's newest version.
+func (b *objBucket) add(w *wtx, v *meta.ObjectVersion) error {
+	seq, err := w.nextSeq(b.ver)
+	if err != nil {
+		return err
+	}
+	data, err := encodeVersion(v)
+	if err != nil {
+		return err
+	}
+	if err := w.put(b.ver, verKey(v.Key, seq), data); err != nil {
+		return err
+	}
+	if err := w.put(b.vid, vidKey(v.Key, v.VersionID), seqBytes(seq)); err != nil {
+		return err
+	}
+	if v.DeleteMarker {
+		return w.del(b.cur, []byte(v.Key))
+	}
+	return w.put(b.cur, []byte(v.Key), data)
+}
+
+// remove deletes version seq of key; wasLatest says whether it was the
+// newest, in which case the next newest takes its place in cur.
+func (b *objBucket) remove(w *wtx, key, versionID string, seq uint64, wasLatest bool) error {
+	if err := w.del(b.ver, verKey(key, seq)); err != nil {
+		return err
+	}
+	if err := w.del(b.vid, vidKey(key, versionID)); err != nil {
+		return err
+	}
+	if !wasLatest {
+		return nil
+	}
+	p := keyPrefix(key)
+	k, data := b.ver.Cursor().Seek(p)
+	if k != nil && bytes.HasPrefix(k, p) {
+		v, err := decodeVersion(b.name, key, data)
+		if err != nil {
+			return err
+		}
+		if !v.DeleteMarker {
+			// data may point into a page the put below reuses.
+			return w.put(b.cur, []byte(key), bytes.Clone(data))
+		}
+	}
+	return w.del(b.cur, []byte(key))
+}
+
+// removeNull deletes key's null version if there is one and returns it.
+func (b *objBucket) removeNull(w *wtx, key string) (*meta.ObjectVersion, error) {
+	old, seq, err := b.version(key, meta.NullVersion)
+	if errors.Is(err, meta.ErrVersionNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return old, b.remove(w, key, meta.NullVersion, seq, old.IsLatest)
+}
+
+// put stores v as the new latest version of its key following the
+// bucket's versioning state (PutObject and CompleteUpload).
+func (b *objBucket) put(w *wtx, v *meta.ObjectVersion, newVersionID string, pre meta.Precondition) (meta.PutResult, error) {
+	var res meta.PutResult
+	if pre != nil {
+		cur, _, err := b.latest(v.Key)
+		if err != nil {
+			return res, err
+		}
+		if err := pre(cur); err != nil {
+			return res, err
+		}
+	}
+	rec := *v
+	rec.Bucket = b.name
+	if b.rec.Versioning == meta.VersioningEnabled {
+		if err := b.checkNewVersionID(v.Key, newVersionID); err != nil {
+			return res, err
+		}
+		rec.VersionID = newVersionID
+	} else {
+		rec.VersionID = meta.NullVersion
+		old, err := b.removeNull(w, v.Key)
+		if err != nil {
+			return res, err
+		}
+		res.Freed = blobsOf(old)
+	}
+	res.VersionID = rec.VersionID
+	return res, b.add(w, &rec)
+}
+
+// blobsOf returns v's blobs (nil for nil or a delete marker).
+func blobsOf(v *meta.ObjectVersion) []meta.BlobRef {
+	if v == nil {
+		return nil
+	}
+	var refs []meta.BlobRef
+	for _, r := range v.Blobs {
+		if r.ID != "" {
+			refs = append(refs, r)
+		}
+	}
+	return refs
+}
+
+// PutObject implements meta.Store.
+func (s *Store) PutObject(ctx context.Context, v *meta.ObjectVersion, newVersionID string, pre meta.Precondition) (meta.PutResult, error) {
+	if err := checkName(v.Key); err != nil {
+		return meta.PutResult{}, err
+	}
+	var res meta.PutResult
+	err := s.update(ctx, func(w *wtx) error {
+		res = meta.PutResult{}
+		b, err := openBucket(w.tx, v.Bucket)
+		if err != nil {
+			return err
+		}
+		res, err = b.put(w, v, newVersionID, pre)
+		return err
+	})
+	if err != nil {
+		return meta.PutResult{}, err
+	}
+	return res, nil
+}
+
+// GetObject implements meta.Store.
+func (s *Store) GetObject(ctx context.Context, bucket, key, versionID string) (*meta.ObjectVersion, error) {
+	var v *meta.ObjectVersion
+	err := s.view(ctx, func(tx *bbolt.Tx) error {
+		b, err := openBucket(tx, bucket)
+		if err != nil {
+			return err
+		}
+		if versionID == "" {
+			// The common case, a live latest version, is one lookup.
+			if data := b.cur.Get([]byte(key)); data != nil {
+				if v, err = decodeVersion(bucket, key, data); err == nil {
+					v.IsLatest = true
+				}
+				return err
+			}
+		}
+		v, _, err = b.lookup(key, versionID)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// UpdateObject implements meta.Store.
+func (s *Store) UpdateObject(ctx context.Context, bucket, key, versionID string, fn func(v *meta.ObjectVersion) error) error {
+	return s.update(ctx, func(w *wtx) error {
+		b, err := openBucket(w.tx, bucket)
+		if err != nil {
+			return err
+		}
+		v, seq, err := b.lookup(key, versionID)
+		if err != nil {
+			return err
+		}
+		id := *v
+		if err := fn(v); err != nil {
+			return err
+		}
+		v.Bucket, v.Key, v.VersionID, v.DeleteMarker, v.IsLatest = id.Bucket, id.Key, id.VersionID, id.DeleteMarker, id.IsLatest
+		data, err := encodeVersion(v)
+		if err != nil {
+			return err
+		}
+		if err := w.put(b.ver, verKey(key, seq), data); err != nil {
+			return err
+		}
+		if v.IsLatest && !v.DeleteMarker {
+			return w.put(b.cur, []byte(key), data)
+		}
+		return nil
+	})
+}
+
+// DeleteObject implements meta.Store.
+func (s *Store) DeleteObject(ctx context.Context, bucket, key, versionID, newVersionID string, check meta.Precondition) (meta.DeleteResult, error) {
+	now := time.Now().UTC() // outside the transaction: Batch may re-run it
+	var res meta.DeleteResult
+	err := s.update(ctx, func(w *wtx) error {
+		res = meta.DeleteResult{}
+		b, err := openBucket(w.tx, bucket)
+		if err != nil {
+			return err
+		}
+		if versionID != "" {
+			old, seq, err := b.version(key, versionID)
+			if err != nil {
+				return err
+			}
+			if check != nil {
+				if err := check(old); err != nil {
+					return err
+				}
+			}
+			res = meta.DeleteResult{VersionID: versionID, DeleteMarker: old.DeleteMarker, Freed: blobsOf(old)}
+			return b.remove(w, key, versionID, seq, old.IsLatest)
+		}
+
+		cur, _, err := b.latest(key)
+		if err != nil {
+			return err
+		}
+		if check != nil {
+			if err := check(cur); err != nil {
+				return err
+			}
+		}
+		marker := &meta.ObjectVersion{
+			Bucket:       bucket,
+			Key:          key,
+			DeleteMarker: true,
+			Owner:        b.rec.Owner,
+			LastModified: now,
+		}
+		switch b.rec.Versioning {
+		case meta.VersioningEnabled:
+			if err := b.checkNewVersionID(key, newVersionID); err != nil {
+				return err
+			}
+			marker.VersionID = newVersionID
+		case meta.VersioningSuspended:
+			old, err := b.removeNull(w, key)
+			if err != nil {
+				return err
+			}
+			res.Freed = blobsOf(old)
+			marker.VersionID = meta.NullVersion
+		default:
+			// Unversioned: remove the null version, leave no marker.
+			old, err := b.removeNull(w, key)
+			if err != nil || old == nil {
+				return err
+			}
+			res = meta.DeleteResult{VersionID: meta.NullVersion, DeleteMarker: old.DeleteMarker, Freed: blobsOf(old)}
+			return nil
+		}
+		res.VersionID, res.DeleteMarker = marker.VersionID, true
+		return b.add(w, marker)
+	})
+	if err != nil {
+		return meta.DeleteResult{}, err
+	}
+	return res, nil
+}
