@@ -410,7 +410,10 @@ func (h *Handler) authorize(r *http.Request, rq *request) error {
 		ar.Resource = "arn:aws:s3:::" + rq.t.bucket
 	}
 	rq.ev.Resource = ar.Resource
-	if rq.bucket != nil {
+	// CreateBucket asks for a new bucket: an existing one of the same name
+	// is not its resource, and S3 answers another owner's name with
+	// BucketAlreadyExists (409), not AccessDenied.
+	if rq.bucket != nil && rq.op != OpCreateBucket {
 		ar.ResourceOwner = rq.bucket.Owner
 	}
 	if rq.op.isAdmin() {

@@ -289,7 +289,7 @@ func setObjectHeaders(w http.ResponseWriter, v *meta.ObjectVersion, b *meta.Buck
 		hd.Set(k, val)
 	}
 	for k, val := range v.UserMeta {
-		hd["X-Amz-Meta-"+k] = []string{val}
+		hd["x-amz-meta-"+k] = []string{val} // lower-case, as S3 sends them
 	}
 	if v.VersionID != meta.NullVersion || b.Versioning != "" {
 		hd.Set("X-Amz-Version-Id", v.VersionID)

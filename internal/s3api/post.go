@@ -69,7 +69,7 @@ func (h *Handler) authenticatePost(r *http.Request, rq *request) error {
 			return errPostPreData
 		}
 		if _, dup := pf.fields[name]; dup {
-			return s3err.InvalidArgument.WithMessage("Bucket POST must contain a field named '" + name + "' only once.").With("ArgumentName", name)
+			return s3err.InvalidArgument.WithMessage("Bucket POST must contain a field named '"+name+"' only once.").With("ArgumentName", name)
 		}
 		pf.fields[name] = string(v)
 	}

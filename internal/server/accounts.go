@@ -135,4 +135,3 @@ func bootstrap(ctx context.Context, st *Stores, credPath string) (*meta.Account,
 	}
 	return acct, true, nil
 }
-

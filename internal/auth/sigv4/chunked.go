@@ -420,9 +420,11 @@ func (c *ChunkedReader) readTrailers() error {
 		if !ok {
 			return malformedTrailer("line without ':'")
 		}
-		n := strings.ToLower(string(bytes.TrimSpace(name)))
-		value = bytes.TrimSpace(value)
-		if n == trailerSigName {
+		// Optional whitespace around the value, as in HTTP header fields.
+		name = bytes.Trim(name, " \t")
+		n := strings.ToLower(string(name))
+		value = bytes.Trim(value, " \t")
+		if string(name) == trailerSigName { // exactly, as every encoder writes it
 			if !c.signed {
 				return malformedTrailer("signature in an unsigned body")
 			}
@@ -440,8 +442,9 @@ func (c *ChunkedReader) readTrailers() error {
 		}
 		c.trailers[n] = string(value)
 		if c.signed {
-			// The trailer signature covers "name:value\n" lines, not the wire form.
-			c.data.Write([]byte(n))
+			// The trailer signature covers "name:value\n" lines, not the wire
+			// form; the name as the client wrote it.
+			c.data.Write(name)
 			c.data.Write([]byte{':'})
 			c.data.Write(value)
 			c.data.Write(c.newlineSep)

@@ -5,11 +5,13 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
+	"errors"
 	"hash"
 	"hash/crc32"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -90,7 +92,7 @@ func verifyCaptured(t *testing.T, c captured, now time.Time) ([]byte, *ChunkedRe
 	v, err := Verify(c.req, a, oracleSecret, now)
 	if err != nil {
 		var e *Error
-		if asErr(err, &e) {
+		if errors.As(err, &e) {
 			t.Fatalf("Verify: %v\ncanonical request:\n%s", err, e.Field("CanonicalRequest"))
 		}
 		t.Fatalf("Verify: %v", err)
@@ -277,7 +279,7 @@ func TestOracleMinioStreaming(t *testing.T) {
 			data[i] = byte(i*7 + i>>9)
 		}
 		for _, mode := range []string{StreamingPayload, StreamingPayloadTrailer, StreamingUnsignedPayloadTrailer} {
-			t.Run(mode+"/"+itoa(size), func(t *testing.T) {
+			t.Run(mode+"/"+strconv.Itoa(size), func(t *testing.T) {
 				req, err := http.NewRequest("PUT", cs.URL+"/bucket/streamed", bytes.NewReader(data))
 				if err != nil {
 					t.Fatal(err)
@@ -311,19 +313,4 @@ func TestOracleMinioStreaming(t *testing.T) {
 			})
 		}
 	}
-}
-
-func itoa(n int) string {
-	return strings.TrimSpace(strings.Repeat(" ", 0) + formatInt(n))
-}
-
-func formatInt(n int) string {
-	if n == 0 {
-		return "0"
-	}
-	var b []byte
-	for ; n > 0; n /= 10 {
-		b = append([]byte{byte('0' + n%10)}, b...)
-	}
-	return string(b)
 }

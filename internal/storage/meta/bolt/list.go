@@ -75,7 +75,9 @@ func (l *lister) start(marker string) ([]byte, []byte) {
 		return l.seek(l.prefix)
 	}
 	m := []byte(marker)
-
+	if cp := l.commonPrefix(m); cp != nil {
+		return l.skipPrefix(cp)
+	}
 	// marker 0x01 sorts after marker itself and after marker 0x00...
 	// (its versions), and before every greater key.
 	return l.seek(append(m, 0x01))

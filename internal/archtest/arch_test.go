@@ -1,0 +1,56 @@
+// Package archtest enforces the dependency rules of Coffer's architecture
+// (docs/ARCHITECTURE.md) as tests, so a violation fails the build rather
+// than a review.
+package archtest
+
+import (
+	"encoding/json"
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+const mod = "github.com/coffer-io/coffer/"
+
+// deps lists the transitive imports of a package.
+func deps(t *testing.T, pkg string) []string {
+	t.Helper()
+	out, err := exec.Command("go", "list", "-deps", "-json=ImportPath", mod+pkg).Output()
+	if err != nil {
+		t.Fatalf("go list %s: %v", pkg, err)
+	}
+	var list []string
+	dec := json.NewDecoder(strings.NewReader(string(out)))
+	for dec.More() {
+		var p struct{ ImportPath string }
+		if err := dec.Decode(&p); err != nil {
+			t.Fatal(err)
+		}
+		list = append(list, p.ImportPath)
+	}
+	return list
+}
+
+func TestPurePackages(t *testing.T) {
+	// Pure packages: no HTTP stack, no storage, nothing from the server.
+	for _, pkg := range []string{"internal/auth/sigv4", "internal/checksum"} {
+		for _, d := range deps(t, pkg) {
+			if d == "net/http" || strings.HasPrefix(d, mod+"internal/storage") || strings.HasPrefix(d, mod+"internal/server") || strings.HasPrefix(d, mod+"internal/s3api") {
+				t.Errorf("%s imports %s", pkg, d)
+			}
+		}
+	}
+}
+
+func TestOnlyTheCompositionRootKnowsConcreteStores(t *testing.T) {
+	concrete := []string{mod + "internal/storage/meta/bolt", mod + "internal/storage/blob/localfs"}
+	for _, pkg := range []string{"internal/s3api", "internal/objects", "internal/authz", "internal/auth/authn", "internal/audit"} {
+		for _, d := range deps(t, pkg) {
+			for _, c := range concrete {
+				if d == c {
+					t.Errorf("%s imports the concrete store %s; only internal/server may", pkg, d)
+				}
+			}
+		}
+	}
+}

@@ -1,0 +1,303 @@
+// Package harness starts the real coffer binary for end-to-end tests: it
+// builds the binary once per test process, runs a server on a free
+// loopback port with a fresh data directory, and hands tests what real
+// clients need (endpoint, credentials file, CA bundle, keys).
+package harness
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+var (
+	buildOnce sync.Once
+	binPath   string
+	buildErr  error
+)
+
+// Binary returns the path of a coffer binary built from this checkout
+// (or $COFFER_BIN when set).
+func Binary(t testing.TB) string {
+	t.Helper()
+	if p := os.Getenv("COFFER_BIN"); p != "" {
+		return p
+	}
+	buildOnce.Do(func() {
+		_, file, _, _ := runtime.Caller(0)
+		root := filepath.Join(filepath.Dir(file), "..", "..")
+		dir, err := os.MkdirTemp("", "coffer-bin-")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "coffer")
+		cmd := exec.Command("go", "build", "-o", binPath, "./cmd/coffer")
+		cmd.Dir = root
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return binPath
+}
+
+// Server is a running coffer server.
+type Server struct {
+	t        testing.TB
+	Dir      string // data directory
+	Endpoint string // https://127.0.0.1:PORT
+	Addr     string // 127.0.0.1:PORT
+	HTTPAddr string // plain-HTTP address, if requested
+	CAFile   string
+	CredFile string
+	Region   string
+	// AccessKey and SecretKey are the default account root's credentials.
+	AccessKey, SecretKey string
+	Args                 []string
+	cmd                  *exec.Cmd
+	logs                 *bytes.Buffer
+	logMu                *sync.Mutex
+}
+
+// Option adjusts a server before start.
+type Option func(*Server)
+
+// WithArgs adds command-line arguments to `coffer server`.
+func WithArgs(args ...string) Option { return func(s *Server) { s.Args = append(s.Args, args...) } }
+
+// WithDir uses an existing data directory.
+func WithDir(dir string) Option { return func(s *Server) { s.Dir = dir } }
+
+// WithHTTP also starts the plain-HTTP listener.
+func WithHTTP() Option { return func(s *Server) { s.HTTPAddr = freeAddr(s.t) } }
+
+func freeAddr(t testing.TB) string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// Start runs a server and stops it when the test ends.
+func Start(t testing.TB, opts ...Option) *Server {
+	t.Helper()
+	s := &Server{t: t, Region: "us-east-1"}
+	for _, o := range opts {
+		o(s)
+	}
+	if s.Dir == "" {
+		s.Dir = t.TempDir()
+	}
+	s.start()
+	t.Cleanup(s.Stop)
+	return s
+}
+
+func (s *Server) start() {
+	t := s.t
+	t.Helper()
+	s.Addr = freeAddr(t)
+	args := []string{"server", "--data", s.Dir, "--address", s.Addr, "--log-level", "debug"}
+	if s.HTTPAddr != "" {
+		args = append(args, "--http-address", s.HTTPAddr)
+	}
+	args = append(args, s.Args...)
+	s.cmd = exec.Command(Binary(t), args...)
+	s.cmd.Env = append(os.Environ(), "COFFER_CONFIG=")
+	s.logs, s.logMu = &bytes.Buffer{}, &sync.Mutex{}
+	s.cmd.Stdout = &lockedWriter{s.logs, s.logMu}
+	s.cmd.Stderr = &lockedWriter{s.logs, s.logMu}
+	if err := s.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	s.Endpoint = "https://" + s.Addr
+	s.CAFile = filepath.Join(s.Dir, "tls", "ca.pem")
+	s.CredFile = filepath.Join(s.Dir, "credentials")
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if time.Now().After(deadline) {
+			t.Fatalf("server did not become ready; logs:\n%s", s.Logs())
+		}
+		if s.cmd.ProcessState != nil {
+			t.Fatalf("server exited; logs:\n%s", s.Logs())
+		}
+		if s.healthy() {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	s.AccessKey, s.SecretKey = readCredentials(t, s.CredFile, "default")
+}
+
+func (s *Server) healthy() bool {
+	if _, err := os.Stat(s.CAFile); err != nil {
+		return false
+	}
+	c := s.HTTPClient()
+	c.Timeout = time.Second
+	resp, err := c.Get(s.Endpoint + "/_coffer/health")
+	if err != nil {
+		return false
+	}
+	resp.Body.Close()
+	return resp.StatusCode == http.StatusOK
+}
+
+// Logs returns what the server printed.
+func (s *Server) Logs() string {
+	s.logMu.Lock()
+	defer s.logMu.Unlock()
+	return s.logs.String()
+}
+
+// Stop stops the server gracefully.
+func (s *Server) Stop() {
+	if s.cmd == nil || s.cmd.Process == nil || s.cmd.ProcessState != nil {
+		return
+	}
+	_ = s.cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() { s.cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		s.cmd.Process.Kill()
+		<-done
+	}
+	if s.t.Failed() {
+		s.t.Logf("server logs:\n%s", s.Logs())
+	}
+}
+
+// Kill stops the server with SIGKILL, as a crash would.
+func (s *Server) Kill() {
+	_ = s.cmd.Process.Kill()
+	s.cmd.Wait()
+}
+
+// Restart starts the server again on the same data directory.
+func (s *Server) Restart() {
+	s.Stop()
+	s.start()
+}
+
+// CAPool returns a pool trusting the server's CA.
+func (s *Server) CAPool() *x509.CertPool {
+	pem, err := os.ReadFile(s.CAFile)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	p := x509.NewCertPool()
+	p.AppendCertsFromPEM(pem)
+	return p
+}
+
+// HTTPClient returns a client trusting the server's CA.
+func (s *Server) HTTPClient() *http.Client {
+	return &http.Client{Transport: &http.Transport{
+		TLSClientConfig:     &tls.Config{RootCAs: s.CAPool(), MinVersion: tls.VersionTLS12},
+		MaxIdleConnsPerHost: 64,
+	}, Timeout: 10 * time.Minute}
+}
+
+// Env returns the environment for AWS tools talking to this server.
+func (s *Server) Env() []string {
+	env := []string{}
+	for _, e := range os.Environ() {
+		if strings.HasPrefix(e, "AWS_") {
+			continue
+		}
+		env = append(env, e)
+	}
+	return append(env,
+		"AWS_SHARED_CREDENTIALS_FILE="+s.CredFile,
+		"AWS_CONFIG_FILE=/dev/null",
+		"AWS_CA_BUNDLE="+s.CAFile,
+		"AWS_DEFAULT_REGION="+s.Region,
+		"AWS_REGION="+s.Region,
+		"AWS_EC2_METADATA_DISABLED=true",
+		"AWS_PAGER=",
+	)
+}
+
+// Run runs a command with the server's AWS environment and returns its
+// combined output; a non-zero exit fails the test.
+func (s *Server) Run(ctx context.Context, name string, args ...string) string {
+	s.t.Helper()
+	out, err := s.RunErr(ctx, name, args...)
+	if err != nil {
+		s.t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
+	}
+	return out
+}
+
+// RunErr is Run without failing the test.
+func (s *Server) RunErr(ctx context.Context, name string, args ...string) (string, error) {
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Env = s.Env()
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
+func readCredentials(t testing.TB, path, profile string) (string, string) {
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var id, secret string
+	in := false
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if strings.HasPrefix(line, "[") {
+			in = line == "["+profile+"]"
+			continue
+		}
+		k, v, ok := strings.Cut(line, "=")
+		if !in || !ok {
+			continue
+		}
+		switch strings.TrimSpace(k) {
+		case "aws_access_key_id":
+			id = strings.TrimSpace(v)
+		case "aws_secret_access_key":
+			secret = strings.TrimSpace(v)
+		}
+	}
+	if id == "" || secret == "" {
+		t.Fatalf("no credentials for profile %s in %s", profile, path)
+	}
+	return id, secret
+}
+
+type lockedWriter struct {
+	b  *bytes.Buffer
+	mu *sync.Mutex
+}
+
+func (w *lockedWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.Write(p)
+}
