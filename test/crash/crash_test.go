@@ -400,6 +400,7 @@ func TestCrashRecovery(t *testing.T) {
 		writers[i] = w
 	}
 
+	var last client
 	for n := 1; n <= numCycles; n++ {
 		cy := &cycle{t: t, n: n, client: newClient(srv), createInFlight: map[*keyState]bool{}}
 		wctx, stop := context.WithCancel(ctx)
@@ -433,6 +434,7 @@ func TestCrashRecovery(t *testing.T) {
 		t.Logf("cycle %d: restarted in %v", n, time.Since(restart).Round(time.Millisecond))
 		cy.client = newClient(srv)
 		verify(ctx, t, cy, keys)
+		last = cy.client
 		if t.Failed() {
 			t.FailNow()
 		}
@@ -440,7 +442,7 @@ func TestCrashRecovery(t *testing.T) {
 
 	// A graceful stop after the last verification (which aborted every
 	// upload left over) must leave a directory with nothing to repair.
-	stopServer(srv, cy.client)
+	stopServer(srv, last)
 	rep := runFsck(t, srv.Dir, false)
 	if rep.err != nil || rep.missing != 0 || rep.unreferenced != 0 || rep.leftovers != 0 {
 		t.Errorf("fsck after a clean stop: err %v, want a clean report:\n%s", rep.err, rep.out)

@@ -216,8 +216,9 @@ type UploadListResult struct {
 // PutResult reports what a write did.
 type PutResult struct {
 	VersionID string // the new version's id ("null" unless versioning is Enabled)
-	// Freed lists blobs no longer referenced (a replaced null version);
-	// the caller deletes them after the commit.
+	// Freed lists blobs no longer referenced (a replaced null version,
+	// unused parts), never one the new version itself uses; the caller
+	// deletes them after the commit.
 	Freed []BlobRef
 }
 

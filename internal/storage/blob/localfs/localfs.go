@@ -191,6 +191,9 @@ func (s *Store) Create(ctx context.Context) (blob.Writer, error) {
 		return nil, err
 	}
 	id := s.newID()
+	if !validID(id) {
+		return nil, fmt.Errorf("localfs: made %w %q", blob.ErrInvalidID, id)
+	}
 	f, err := s.root.OpenFile(tmpPath(id), os.O_WRONLY|os.O_CREATE|os.O_EXCL, filePerm)
 	if err != nil {
 		return nil, fmt.Errorf("localfs: create: %w", mapErr(err))

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"go.etcd.io/bbolt"
@@ -160,7 +161,11 @@ func (b *objBucket) put(w *wtx, v *meta.ObjectVersion, newVersionID string, pre 
 		if err != nil {
 			return res, err
 		}
-		res.Freed = blobsOf(old)
+		// A caller may carry the replaced version's data over (a copy
+		// onto itself that only changes metadata): never free what v uses.
+		res.Freed = slices.DeleteFunc(blobsOf(old), func(r meta.BlobRef) bool {
+			return slices.ContainsFunc(v.Blobs, func(u meta.BlobRef) bool { return u.ID == r.ID })
+		})
 	}
 	res.VersionID = rec.VersionID
 	return res, b.add(w, &rec)

@@ -66,6 +66,15 @@ func testUnversioned(t *testing.T, s meta.Store) {
 	diff(t, "GetObject after replace", v2, get(t, s, b, "k", ""))
 	diff(t, "versions after replace", []ver{{"k", meta.NullVersion, false, true, v2.ETag}}, allVersions(t, s, b))
 
+	// A new version that reuses the replaced one's data (a copy onto
+	// itself changing only metadata) must not free it.
+	same := clone(v2)
+	same.UserMeta = map[string]string{"color": "red"}
+	r3, err := s.PutObject(ctx, same, newVID(), nil)
+	must(t, err)
+	diff(t, "PUT reusing the replaced blobs", meta.PutResult{VersionID: meta.NullVersion}, r3)
+	v2 = same
+
 	other, _ := put(t, s, b, "other")
 
 	// A version id other than null does not exist here.
