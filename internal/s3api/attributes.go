@@ -33,7 +33,7 @@ type getObjectAttributesResult struct {
 	ETag        string        `xml:"ETag,omitempty"`
 	Checksum    *attrChecksum `xml:"Checksum,omitempty"`
 	ObjectParts *struct {
-		TotalPartsCount      int        `xml:"TotalPartsCount"`
+		TotalPartsCount      int        `xml:"PartsCount"` // AWS's element name; SDKs call it TotalPartsCount
 		PartNumberMarker     int        `xml:"PartNumberMarker"`
 		NextPartNumberMarker int        `xml:"NextPartNumberMarker"`
 		MaxParts             int        `xml:"MaxParts"`
@@ -103,7 +103,7 @@ func (h *Handler) getObjectAttributes(w http.ResponseWriter, r *http.Request, rq
 		}
 		op := &res.ObjectParts
 		*op = &struct {
-			TotalPartsCount      int        `xml:"TotalPartsCount"`
+			TotalPartsCount      int        `xml:"PartsCount"`
 			PartNumberMarker     int        `xml:"PartNumberMarker"`
 			NextPartNumberMarker int        `xml:"NextPartNumberMarker"`
 			MaxParts             int        `xml:"MaxParts"`

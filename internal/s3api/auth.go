@@ -14,12 +14,20 @@ import (
 )
 
 func sigv4Request(r *http.Request) *sigv4.Request {
+	hdr := r.Header
+	// net/http moves Transfer-Encoding out of the header map, but botocore
+	// (aws CLI v2, boto3) signs it on aws-chunked uploads with trailing
+	// checksums; put it back (on a copy) so the canonical request matches.
+	if len(r.TransferEncoding) > 0 && len(hdr.Values("Transfer-Encoding")) == 0 {
+		hdr = hdr.Clone()
+		hdr.Set("Transfer-Encoding", strings.Join(r.TransferEncoding, ","))
+	}
 	return &sigv4.Request{
 		Method:      r.Method,
 		Host:        r.Host,
 		EscapedPath: r.URL.EscapedPath(),
 		RawQuery:    r.URL.RawQuery,
-		Header:      r.Header,
+		Header:      hdr,
 	}
 }
 
@@ -53,13 +61,13 @@ func (h *Handler) authenticate(r *http.Request, rq *request) error {
 	if rq.op.isAdmin() {
 		service = adminService
 	}
-	if err := h.checkScope(a.Scope, service); err != nil {
+	if err := a.CheckScope(h.cfg.Region, service); err != nil {
 		return err
 	}
 	secret, p, err := h.cfg.Keys.Lookup(r.Context(), a.AccessKeyID)
 	if err != nil {
 		if errors.Is(err, authn.ErrUnknownKey) {
-			return s3err.InvalidAccessKeyID.With("AWSAccessKeyId", a.AccessKeyID)
+			return sigv4.InvalidAccessKeyID(a.AccessKeyID)
 		}
 		return err
 	}
@@ -89,57 +97,23 @@ func (h *Handler) authenticate(r *http.Request, rq *request) error {
 	return h.wrapBody(r, rq, a, v)
 }
 
-// checkScope insists the credential scope names this server's region and
-// the service the request was routed to.
-func (h *Handler) checkScope(s sigv4.Scope, service string) error {
-	if s.Region != h.cfg.Region {
-		return s3err.AuthorizationHeaderMalformed.WithMessage(
-			"The authorization header is malformed; the region '"+s.Region+"' is wrong; expecting '"+h.cfg.Region+"'").
-			With("Region", h.cfg.Region)
-	}
-	if s.Service != service {
-		return s3err.AuthorizationHeaderMalformed.WithMessage(
-			"The authorization header is malformed; incorrect service \"" + s.Service + "\". This endpoint belongs to \"" + service + "\".")
-	}
-	return nil
-}
-
 // wrapBody sets rq.body to a reader that verifies the payload as the
 // signature promised: a hex SHA-256 is checked at EOF, aws-chunked bodies
-// are decoded and each chunk's signature checked, UNSIGNED-PAYLOAD passes
-// through (TLS protects it in transit).
+// are decoded with every chunk signature checked and their trailers kept
+// for the checksum layer, UNSIGNED-PAYLOAD passes through (TLS protects it
+// in transit).
 func (h *Handler) wrapBody(r *http.Request, rq *request, a *sigv4.Auth, v *sigv4.Verified) error {
-	ph := a.PayloadHash
-	switch {
-	case ph == "" || ph == sigv4.UnsignedPayload:
-		return nil
-	case strings.HasPrefix(ph, "STREAMING-"):
-		dl := r.Header.Get("X-Amz-Decoded-Content-Length")
-		n := int64(-1)
-		if dl != "" {
-			var err error
-			n, err = strconv.ParseInt(dl, 10, 64)
-			if err != nil || n < 0 {
-				return s3err.InvalidArgument.WithMessage("x-amz-decoded-content-length is invalid")
-			}
-		} else if r.Method == http.MethodPut {
-			return s3err.MissingContentLength.WithMessage("You must provide the x-amz-decoded-content-length header.")
-		}
-		var declared []string
-		for _, t := range strings.Split(r.Header.Get("X-Amz-Trailer"), ",") {
-			if t = strings.TrimSpace(strings.ToLower(t)); t != "" {
-				declared = append(declared, t)
-			}
-		}
-		cr := sigv4.NewChunkedReader(rq.body, ph, v, n, declared)
-		rq.body = cr
+	body, err := sigv4.NewBodyReader(rq.body, a, v, r.Header)
+	if err != nil {
+		return err
+	}
+	rq.body = body
+	if cr, ok := body.(*sigv4.ChunkedReader); ok {
+		n, _ := strconv.ParseInt(r.Header.Get("X-Amz-Decoded-Content-Length"), 10, 64)
 		rq.decodedLen = n
 		rq.trailers = cr.Trailers
-		return nil
-	default:
-		rq.body = sigv4.NewPayloadVerifier(rq.body, ph)
-		return nil
 	}
+	return nil
 }
 
 // readAll reads a bounded document body (the limit was applied by the

@@ -285,9 +285,6 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) pipeline(w http.ResponseWriter, r *http.Request, rq *request) error {
-	if err := checkRequestBasics(r); err != nil {
-		return err
-	}
 	q, err := url.ParseQuery(r.URL.RawQuery)
 	if err != nil {
 		return s3err.InvalidURI.Wrap(err)
@@ -357,14 +354,6 @@ func (h *Handler) authorizeExtra(r *http.Request, rq *request, action, resource,
 	if !d.Allowed {
 		rq.ev.Outcome = audit.OutcomeDenied
 		return s3err.AccessDenied
-	}
-	return nil
-}
-
-// checkRequestBasics rejects requests no operation accepts.
-func checkRequestBasics(r *http.Request) error {
-	if r.Header.Get("Transfer-Encoding") != "" && len(r.TransferEncoding) > 0 && r.TransferEncoding[0] != "chunked" {
-		return s3err.NotImplemented.WithMessage("A header you provided implies functionality that is not implemented").With("Header", "Transfer-Encoding")
 	}
 	return nil
 }

@@ -98,13 +98,13 @@ func (h *Handler) authenticatePost(r *http.Request, rq *request) error {
 	if pf.fields["x-amz-security-token"] != "" {
 		return s3err.InvalidToken
 	}
-	if err := h.checkScope(pa.Scope, "s3"); err != nil {
+	if err := pa.CheckScope(h.cfg.Region, "s3"); err != nil {
 		return err
 	}
 	secret, p, err := h.cfg.Keys.Lookup(r.Context(), pa.AccessKeyID)
 	if err != nil {
 		if errors.Is(err, authn.ErrUnknownKey) {
-			return s3err.InvalidAccessKeyID.With("AWSAccessKeyId", pa.AccessKeyID)
+			return sigv4.InvalidAccessKeyID(pa.AccessKeyID)
 		}
 		return err
 	}

@@ -2,7 +2,6 @@ package clients
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
@@ -13,7 +12,6 @@ import (
 	"hash/crc32"
 	"io"
 	"math/rand/v2"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -307,6 +305,3 @@ func mustNotContain(t *testing.T, what, out string, subs ...string) {
 		}
 	}
 }
-
-var _ = bytes.Equal
-var _ http.Header

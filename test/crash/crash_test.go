@@ -8,8 +8,8 @@
 // time, so at the kill each key has at most one request in flight. For
 // each key the test keeps the set of states the server may legitimately
 // show after a restart: the last acknowledged state plus whatever was sent
-// after it without an answer. An acknowledged write empties that set down
-// to itself. After the restart the observed state must be in the set, and
+// after it without an answer. An acknowledged write shrinks the set to
+// itself. After the restart the observed state must be in the set, and it
 // becomes the only state for the next cycle.
 //
 // Set COFFER_CRASH_SEED to replay a run's object contents and operation
@@ -31,8 +31,6 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"os"
-	"os/exec"
-	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -376,11 +374,11 @@ func TestCrashRecovery(t *testing.T) {
 	}
 	t.Logf("seed %#x (set COFFER_CRASH_SEED to replay)", seed)
 	rnd := rand.New(rand.NewPCG(seed, 0))
+
+	harness.Binary(t) // build before the budget starts
+	t.Logf("binary ready after %v", time.Since(start).Round(time.Millisecond))
 	ctx, cancel := context.WithTimeout(context.Background(), testBudget)
 	defer cancel()
-
-	harness.Binary(t) // build outside the timed phases
-	t.Logf("binary ready after %v", time.Since(start).Round(time.Millisecond))
 	srv := harness.Start(t)
 	if _, err := newClient(srv).CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucketName)}); err != nil {
 		t.Fatalf("CreateBucket: %v", err)
@@ -464,7 +462,14 @@ func checkFsckAfterCrash(t *testing.T, dir string) {
 	if fix.err != nil || fix.missing != 0 {
 		t.Fatalf("fsck --repair: %v\n%s", fix.err, fix.out)
 	}
-	if want := rep.unreferenced + rep.leftovers; fix.removed != want {
+	// Committed blobs only change with --repair, so both passes must agree
+	// on the unreferenced ones. Leftover counts are not compared across
+	// runs: fsck currently sweeps old temp files while opening the
+	// directory, even without --repair (TestFsckWithoutRepairKeepsLeftovers).
+	if fix.unreferenced != rep.unreferenced {
+		t.Errorf("fsck --repair found %d unreferenced blobs, the check before it %d:\n%s", fix.unreferenced, rep.unreferenced, fix.out)
+	}
+	if want := fix.unreferenced + fix.leftovers; fix.removed != want {
 		t.Errorf("fsck --repair removed %d, want the %d it reported:\n%s", fix.removed, want, fix.out)
 	}
 	again := runFsck(t, dir, false)
@@ -728,91 +733,5 @@ func checkParts(ctx context.Context, t *testing.T, cy *cycle, u *upload) {
 		if rec.acked && !seen[pn] {
 			t.Errorf("cycle %d: acknowledged part %d of upload %s is gone", cy.n, pn, u.id)
 		}
-	}
-}
-
-// fsckReport is the parsed summary line of `coffer fsck`.
-type fsckReport struct {
-	out                                                          string
-	err                                                          error
-	blobs, referenced, unreferenced, leftovers, missing, removed int
-}
-
-var (
-	fsckSummary = regexp.MustCompile(`blobs: (\d+), referenced: (\d+), unreferenced: (\d+), uncommitted leftovers: (\d+), versions with missing data: (\d+)`)
-	fsckRemoved = regexp.MustCompile(`removed (\d+) unreferenced`)
-)
-
-// fsck runs `coffer fsck` on dir and returns its output and exit error.
-func fsck(t *testing.T, dir string, args ...string) (string, error) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, harness.Binary(t), append([]string{"fsck", "--data", dir}, args...)...)
-	// An operator's config file must not redirect the check elsewhere.
-	cmd.Env = append(os.Environ(), "COFFER_CONFIG=", "COFFER_DATA=")
-	out, err := cmd.CombinedOutput()
-	return string(out), err
-}
-
-func runFsck(t *testing.T, dir string, repair bool) fsckReport {
-	t.Helper()
-	var args []string
-	if repair {
-		args = append(args, "--repair")
-	}
-	out, err := fsck(t, dir, args...)
-	rep := fsckReport{out: out, err: err}
-	m := fsckSummary.FindStringSubmatch(out)
-	if m == nil {
-		t.Fatalf("fsck %v: no summary line in its output (%v):\n%s", args, err, out)
-	}
-	for i, p := range []*int{&rep.blobs, &rep.referenced, &rep.unreferenced, &rep.leftovers, &rep.missing} {
-		*p, _ = strconv.Atoi(m[i+1])
-	}
-	if repair {
-		r := fsckRemoved.FindStringSubmatch(out)
-		if r == nil {
-			t.Fatalf("fsck --repair: no removal count in its output:\n%s", out)
-		}
-		rep.removed, _ = strconv.Atoi(r[1])
-	}
-	return rep
-}
-
-// TestFsckRefusesWhileServing checks that fsck, which would otherwise
-// remove the temp files of uploads in progress, refuses a directory a live
-// server holds, says why, and leaves the server working.
-func TestFsckRefusesWhileServing(t *testing.T) {
-	srv := harness.Start(t)
-	for _, args := range [][]string{nil, {"--repair"}} {
-		began := time.Now()
-		out, err := fsck(t, srv.Dir, args...)
-		var ee *exec.ExitError
-		if !errors.As(err, &ee) || ee.ExitCode() == 0 {
-			t.Fatalf("fsck %v on a served directory: err %v, want a non-zero exit:\n%s", args, err, out)
-		}
-		for _, want := range []string{srv.Dir, "in use", "stop the server first"} {
-			if !strings.Contains(out, want) {
-				t.Errorf("fsck %v: message does not mention %q:\n%s", args, want, out)
-			}
-		}
-		if fsckSummary.MatchString(out) {
-			t.Errorf("fsck %v ran a check on a served directory:\n%s", args, out)
-		}
-		if d := time.Since(began); d > 10*time.Second {
-			t.Errorf("fsck %v took %v to give up", args, d)
-		}
-	}
-	// The refused fsck must not have disturbed the server or its lock.
-	c := newClient(srv)
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	if _, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("alive")}); err != nil {
-		t.Fatalf("server after the refused fsck: %v", err)
-	}
-	stopServer(srv, c)
-	if rep := runFsck(t, srv.Dir, false); rep.err != nil || rep.missing != 0 {
-		t.Errorf("fsck after the server stopped: %v\n%s", rep.err, rep.out)
 	}
 }

@@ -11,12 +11,14 @@ import (
 	"encoding/hex"
 	"encoding/xml"
 	"errors"
+	"fmt"
 	"hash"
 	"hash/crc32"
 	"io"
 	"math/rand/v2"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -291,4 +293,42 @@ func checksumOf(alg types.ChecksumAlgorithm, b []byte) string {
 	h := newHash(alg)
 	h.Write(b)
 	return b64(h.Sum(nil))
+}
+
+// putMany stores a small object under each key, several at a time.
+func (s *suite) putMany(t testing.TB, bucket string, keys []string) {
+	t.Helper()
+	const workers = 32
+	work := make(chan string)
+	errs := make(chan error, workers)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for k := range work {
+				_, err := s.s3.PutObject(t.Context(), &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(k), Body: strings.NewReader(k)})
+				if err != nil {
+					errs <- fmt.Errorf("PutObject %s: %w", k, err)
+					return
+				}
+			}
+		}()
+	}
+	for _, k := range keys {
+		select {
+		case work <- k:
+		case err := <-errs:
+			close(work)
+			wg.Wait()
+			t.Fatal(err)
+		}
+	}
+	close(work)
+	wg.Wait()
+	select {
+	case err := <-errs:
+		t.Fatal(err)
+	default:
+	}
 }

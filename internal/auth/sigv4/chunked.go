@@ -49,7 +49,9 @@ const (
 // In the signed modes every chunk signature is checked when the chunk ends,
 // before the chunk's last bytes are returned, so a Read error can follow
 // data of a chunk that turned out to be forged: callers must discard what
-// they read unless Read returned io.EOF.
+// they read unless Read returned io.EOF. Errors are *Error values (wrapped
+// with detail), except errors of the underlying body other than io.EOF and
+// io.ErrUnexpectedEOF, which are returned as they are. They are sticky.
 type ChunkedReader struct {
 	br         *bufio.Reader
 	signed     bool // chunk signatures present and checked
@@ -66,19 +68,24 @@ type ChunkedReader struct {
 	trailers map[string]string
 
 	// Signature state; the hashes and buffers are reused for every chunk.
-	accessKey  string
-	mac        hash.Hash // HMAC-SHA256 keyed with the signing key
-	data       hash.Hash // SHA-256 of the current chunk or of the trailers
-	stsPrefix  []byte    // "AWS4-HMAC-SHA256-PAYLOAD\n<ts>\n<scope>\n"
-	trlPrefix  []byte    // "AWS4-HMAC-SHA256-TRAILER\n<ts>\n<scope>\n"
-	prevSig    [signatureHexBytes]byte
-	wantSig    [sha256.Size]byte
-	sum        [sha256.Size]byte
-	sumHex     [signatureHexBytes]byte
-	macSum     [sha256.Size]byte
-	emptyHash  []byte
-	newlineSep []byte
+	accessKey string
+	mac       hash.Hash // HMAC-SHA256 keyed with the signing key
+	data      hash.Hash // SHA-256 of the current chunk or of the trailers
+	stsPrefix []byte    // "AWS4-HMAC-SHA256-PAYLOAD\n<ts>\n<scope>\n"
+	trlPrefix []byte    // "AWS4-HMAC-SHA256-TRAILER\n<ts>\n<scope>\n"
+	prevSig   [signatureHexBytes]byte
+	wantSig   [sha256.Size]byte
+	sum       [sha256.Size]byte
+	sumHex    [signatureHexBytes]byte
+	macSum    [sha256.Size]byte
 }
+
+// Constant byte strings fed to the hashes without allocating.
+var (
+	newline   = []byte{'\n'}
+	colon     = []byte{':'}
+	emptyHash = []byte(EmptySHA256)
+)
 
 // NewChunkedReader decodes an aws-chunked body for mode, one of
 // StreamingPayload, StreamingPayloadTrailer (signed chunks, chained from
@@ -94,7 +101,6 @@ func NewChunkedReader(body io.Reader, mode string, v *Verified, decodedLen int64
 	c := &ChunkedReader{
 		br:         bufio.NewReaderSize(body, chunkBufSize),
 		decodedLen: decodedLen,
-		newlineSep: []byte{'\n'},
 	}
 	if decodedLen < 0 {
 		c.decodedLen = -1
@@ -127,11 +133,8 @@ func NewChunkedReader(body io.Reader, mode string, v *Verified, decodedLen int64
 		c.mac = hmac.New(sha256.New, v.SigningKey)
 		c.stsPrefix = []byte(chunkAlgorithm + "\n" + v.Timestamp + "\n" + v.ScopeString + "\n")
 		c.trlPrefix = []byte(trailerAlgorithm + "\n" + v.Timestamp + "\n" + v.ScopeString + "\n")
-		c.emptyHash = []byte(EmptySHA256)
-		copy(c.prevSig[:], v.Seed)
-	}
-	if c.signed || c.trailer {
 		c.data = sha256.New()
+		copy(c.prevSig[:], v.Seed)
 	}
 	return c
 }
@@ -279,7 +282,7 @@ func (c *ChunkedReader) readChunkHeader() error {
 
 	// The final, zero-length chunk.
 	if c.signed {
-		if err := c.checkChunkSignature(c.emptyHash); err != nil {
+		if err := c.checkChunkSignature(emptyHash); err != nil {
 			return err
 		}
 	}
@@ -296,8 +299,10 @@ func (c *ChunkedReader) readChunkHeader() error {
 		switch {
 		case err == io.EOF:
 			// Some encoders stop right after the final chunk header.
+		case err == errLineTooLong:
+			return malformed("data after the final chunk")
 		case err != nil:
-			return malformed("after the final chunk")
+			return err
 		case len(line) != 1 || line[0] != '\r':
 			return malformed("data after the final chunk")
 		}
@@ -361,9 +366,9 @@ func (c *ChunkedReader) checkChunkSignature(dataHashHex []byte) error {
 	c.mac.Reset()
 	c.mac.Write(c.stsPrefix)
 	c.mac.Write(c.prevSig[:])
-	c.mac.Write(c.newlineSep)
-	c.mac.Write(c.emptyHash)
-	c.mac.Write(c.newlineSep)
+	c.mac.Write(newline)
+	c.mac.Write(emptyHash)
+	c.mac.Write(newline)
 	c.mac.Write(dataHashHex)
 	got := c.mac.Sum(c.macSum[:0])
 	if !hmac.Equal(got, c.wantSig[:]) {
@@ -445,9 +450,9 @@ func (c *ChunkedReader) readTrailers() error {
 			// The trailer signature covers "name:value\n" lines, not the wire
 			// form; the name as the client wrote it.
 			c.data.Write(name)
-			c.data.Write([]byte{':'})
+			c.data.Write(colon)
 			c.data.Write(value)
-			c.data.Write(c.newlineSep)
+			c.data.Write(newline)
 		}
 	}
 	if len(c.trailers) != len(c.declared) {
@@ -475,7 +480,7 @@ func (c *ChunkedReader) trailerSignatureIs(prefix []byte) bool {
 	c.mac.Reset()
 	c.mac.Write(prefix)
 	c.mac.Write(c.prevSig[:])
-	c.mac.Write(c.newlineSep)
+	c.mac.Write(newline)
 	c.mac.Write(c.sumHex[:])
 	return hmac.Equal(c.mac.Sum(c.macSum[:0]), c.wantSig[:])
 }

@@ -306,6 +306,24 @@ func inChunkSize(body []byte, i int) bool {
 	return ok
 }
 
+func TestChunkedUnderlyingErrors(t *testing.T) {
+	v := testVerified(exampleSecret, exampleTime, "us-east-1", testSeed)
+	body := newEncoder(v).encode(testData(9000), 8192, nil)
+	netErr := errors.New("connection reset")
+	cr := NewChunkedReader(io.MultiReader(bytes.NewReader(body[:5000]), iotest.ErrReader(netErr)), StreamingPayload, v, -1, nil)
+	if _, err := io.ReadAll(cr); err != netErr {
+		t.Fatalf("network error: %v", err)
+	}
+	cr = NewChunkedReader(io.MultiReader(bytes.NewReader(body[:5000]), iotest.ErrReader(io.ErrUnexpectedEOF)), StreamingPayload, v, -1, nil)
+	if _, err := io.ReadAll(cr); !errors.Is(err, ErrIncompleteBody) {
+		t.Fatalf("unexpected EOF: %v", err)
+	}
+	pv := NewPayloadVerifier(io.MultiReader(strings.NewReader("abc"), iotest.ErrReader(io.ErrUnexpectedEOF)), HashHex([]byte("abcdef")))
+	if _, err := io.ReadAll(pv); !errors.Is(err, ErrIncompleteBody) {
+		t.Fatalf("payload verifier, unexpected EOF: %v", err)
+	}
+}
+
 func TestNewBodyReader(t *testing.T) {
 	v := testVerified(exampleSecret, exampleTime, "us-east-1", testSeed)
 	data := testData(20000)

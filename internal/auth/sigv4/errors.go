@@ -343,8 +343,10 @@ func msgBadTerminal(t string) string {
 	return "incorrect terminal " + strconv.Quote(t) + `. This endpoint uses "aws4_request".`
 }
 
+// msgWrongRegion uses single quotes, as real S3 responses do (the spec's
+// table shows double quotes, copied from a gateway that differs here).
 func msgWrongRegion(got, want string) string {
-	return "the region " + strconv.Quote(got) + " is wrong; expecting " + strconv.Quote(want)
+	return "the region '" + got + "' is wrong; expecting '" + want + "'"
 }
 
 func msgWrongService(got, want string) string {

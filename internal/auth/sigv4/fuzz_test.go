@@ -50,9 +50,11 @@ func FuzzParse(f *testing.F) {
 // bytes, whatever the body; it only fails with S3 errors.
 func FuzzChunkedReader(f *testing.F) {
 	v := testVerified(exampleSecret, exampleTime, "us-east-1", testSeed)
-	data := testData(9000)
-	f.Add(newEncoder(v).encode(data, 8192, nil), byte(0), int64(9000), uint16(4096))
-	f.Add(newEncoder(v).encode(data, 8192, []string{"x-amz-checksum-crc32", "AAAAAA=="}), byte(1), int64(9000), uint16(7))
+	// Small seeds: the fuzzer minimizes every new input, and large ones make
+	// that dominate the run.
+	data := testData(300)
+	f.Add(newEncoder(v).encode(data, 8192, nil), byte(0), int64(300), uint16(4096))
+	f.Add(newEncoder(v).encode(data, 8192, []string{"x-amz-checksum-crc32", "AAAAAA=="}), byte(1), int64(300), uint16(7))
 	f.Add(newEncoder(nil).encode(data, 100, []string{"x-amz-checksum-crc32", "AAAAAA=="}), byte(2), int64(-1), uint16(1))
 	f.Add([]byte("5\r\nhello\r\n0\r\nx-amz-checksum-crc32:AAAAAA==\r\n\r\n"), byte(2), int64(5), uint16(3))
 	f.Add([]byte("fffffffffffffff\r\n"), byte(2), int64(-1), uint16(100))
@@ -139,8 +141,10 @@ func benchmarkChunked(b *testing.B, mode string, chunk int) {
 }
 
 // 16 MiB in 64 KiB chunks, the PUT hot path.
-func BenchmarkChunkedReaderSigned(b *testing.B)   { benchmarkChunked(b, StreamingPayloadTrailer, 64<<10) }
-func BenchmarkChunkedReaderUnsigned(b *testing.B) { benchmarkChunked(b, StreamingUnsignedPayloadTrailer, 64<<10) }
+func BenchmarkChunkedReaderSigned(b *testing.B) { benchmarkChunked(b, StreamingPayloadTrailer, 64<<10) }
+func BenchmarkChunkedReaderUnsigned(b *testing.B) {
+	benchmarkChunked(b, StreamingUnsignedPayloadTrailer, 64<<10)
+}
 
 // For comparison: hashing alone, the floor of the signed mode.
 func BenchmarkPayloadVerifier(b *testing.B) {

@@ -19,6 +19,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/smithy-go/encoding/httpbinding"
 	"github.com/minio/minio-go/v7/pkg/signer"
 )
@@ -44,9 +46,11 @@ type captureServer struct {
 	got []captured
 }
 
-func newCaptureServer(t *testing.T) *captureServer {
+func newCaptureServer(t *testing.T) *captureServer { return newCaptureServerTLS(t, false) }
+
+func newCaptureServerTLS(t *testing.T, useTLS bool) *captureServer {
 	cs := &captureServer{}
-	cs.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	cs.Server = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, err := io.ReadAll(r.Body)
 		if err != nil {
 			http.Error(w, err.Error(), 500)
@@ -57,6 +61,11 @@ func newCaptureServer(t *testing.T) *captureServer {
 		cs.got = append(cs.got, captured{req, body})
 		cs.mu.Unlock()
 	}))
+	if useTLS {
+		cs.StartTLS()
+	} else {
+		cs.Start()
+	}
 	t.Cleanup(cs.Close)
 	return cs
 }
@@ -312,5 +321,75 @@ func TestOracleMinioStreaming(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// The real S3 client, with default checksums: over plain HTTP it signs the
+// payload's SHA-256 and sends x-amz-checksum-crc32; over TLS it streams
+// aws-chunked with an unsigned CRC32 trailer
+// (STREAMING-UNSIGNED-PAYLOAD-TRAILER); with checksums off, TLS requests
+// are UNSIGNED-PAYLOAD.
+func TestOracleSDKS3Client(t *testing.T) {
+	tests := []struct {
+		name          string
+		tls, stream   bool
+		checksums     aws.RequestChecksumCalculation
+		wantEncoding  string
+		wantAwsChunks bool
+	}{
+		{"http", false, false, aws.RequestChecksumCalculationWhenSupported, "", false},
+		{"https", true, false, aws.RequestChecksumCalculationWhenSupported, StreamingUnsignedPayloadTrailer, true},
+		{"https unseekable", true, true, aws.RequestChecksumCalculationWhenSupported, StreamingUnsignedPayloadTrailer, true},
+		{"https without checksums", true, false, aws.RequestChecksumCalculationWhenRequired, UnsignedPayload, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cs := newCaptureServerTLS(t, tt.tls)
+			client := s3.New(s3.Options{
+				Region:       oracleRegion,
+				Credentials:  credentials.NewStaticCredentialsProvider(oracleAKID, oracleSecret, ""),
+				BaseEndpoint: aws.String(cs.URL),
+				UsePathStyle: true,
+				HTTPClient:   cs.Client(),
+
+				RequestChecksumCalculation: tt.checksums,
+			})
+			data := testData(200_000)
+			key := "dir/ключ with spaces+plus$.bin"
+			in := &s3.PutObjectInput{
+				Bucket:   aws.String("bucket"),
+				Key:      aws.String(key),
+				Body:     bytes.NewReader(data),
+				Metadata: map[string]string{"origin": "sdk  test"},
+			}
+			if tt.stream {
+				in.Body = struct{ io.Reader }{bytes.NewReader(data)} // not seekable
+				in.ContentLength = aws.Int64(int64(len(data)))
+			}
+			_, err := client.PutObject(context.Background(), in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cs.mu.Lock()
+			c := cs.got[len(cs.got)-1]
+			cs.mu.Unlock()
+			got, cr := verifyCaptured(t, c, time.Now())
+			if !bytes.Equal(got, data) {
+				t.Fatalf("decoded %d bytes", len(got))
+			}
+			mode := c.req.Header["X-Amz-Content-Sha256"][0]
+			if tt.wantEncoding != "" && mode != tt.wantEncoding {
+				t.Fatalf("x-amz-content-sha256: %s, want %s", mode, tt.wantEncoding)
+			}
+			if tt.wantAwsChunks != (cr != nil) {
+				t.Fatalf("aws-chunked: %v", cr != nil)
+			}
+			if cr != nil {
+				tr := cr.Trailers()
+				if tr["x-amz-checksum-crc32"] != crc32Base64(data) {
+					t.Fatalf("trailers %v", tr)
+				}
+			}
+		})
 	}
 }

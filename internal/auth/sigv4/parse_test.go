@@ -164,11 +164,11 @@ func TestCheckScope(t *testing.T) {
 		{"ok", h, "us-east-1", "s3", "", "", ""},
 		{"anonymous", anon, "eu-west-1", "s3", "", "", ""},
 		{"wrong region", h, "eu-west-1", "s3", "AuthorizationHeaderMalformed",
-			`The authorization header is malformed; the region "us-east-1" is wrong; expecting "eu-west-1"`, "eu-west-1"},
+			`The authorization header is malformed; the region 'us-east-1' is wrong; expecting 'eu-west-1'`, "eu-west-1"},
 		{"wrong service", h, "us-east-1", "iam", "AuthorizationHeaderMalformed",
 			`The authorization header is malformed; incorrect service "s3". This endpoint belongs to "iam".`, ""},
 		{"presigned wrong region", q, "eu-west-1", "s3", "AuthorizationQueryParametersError",
-			`Error parsing the X-Amz-Credential parameter; the region "us-east-1" is wrong; expecting "eu-west-1"`, "eu-west-1"},
+			`Error parsing the X-Amz-Credential parameter; the region 'us-east-1' is wrong; expecting 'eu-west-1'`, "eu-west-1"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -274,7 +274,9 @@ func TestVerifyRules(t *testing.T) {
 			i := strings.Index(a, "Signature=") + len("Signature=")
 			r.Header["Authorization"][0] = a[:i] + strings.ToUpper(a[i:])
 		}, "SignatureDoesNotMatch", ""},
-		{"short signature", func(r *Request) { r.Header["Authorization"][0] = r.Header["Authorization"][0][:len(r.Header["Authorization"][0])-2] }, "SignatureDoesNotMatch", ""},
+		{"short signature", func(r *Request) {
+			r.Header["Authorization"][0] = r.Header["Authorization"][0][:len(r.Header["Authorization"][0])-2]
+		}, "SignatureDoesNotMatch", ""},
 		{"repeated header values joined", func(r *Request) { http.Header(r.Header).Add("X-Amz-Meta-A", "2") }, "SignatureDoesNotMatch", ""},
 		{"inner spaces collapse", func(r *Request) { r.Header["X-Amz-Meta-A"] = []string{" 1 "} }, "", ""},
 	}

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"hash"
 	"io"
 	"strconv"
@@ -21,7 +22,9 @@ type payloadVerifier struct {
 // NewPayloadVerifier returns a reader that computes the SHA-256 of what it
 // reads from body and, at EOF, fails with ErrXAmzContentSHA256Mismatch if it
 // differs from expectedHex. Data is passed through as it is read; callers
-// must discard it unless the reader reached io.EOF without error.
+// must discard it unless the reader reached io.EOF without error. A body cut
+// short (io.ErrUnexpectedEOF) yields ErrIncompleteBody; other errors from body
+// are returned as they are.
 func NewPayloadVerifier(body io.Reader, expectedHex string) io.Reader {
 	return &payloadVerifier{r: body, h: sha256.New(), expected: expectedHex}
 }
@@ -32,6 +35,10 @@ func (p *payloadVerifier) Read(b []byte) (int, error) {
 	}
 	n, err := p.r.Read(b)
 	p.h.Write(b[:n])
+	if err == io.ErrUnexpectedEOF {
+		// net/http's body reader: the client sent less than Content-Length.
+		err = fmt.Errorf("sigv4: body shorter than announced: %w", ErrIncompleteBody)
+	}
 	if err == io.EOF {
 		var sum [sha256.Size]byte
 		var got [2 * sha256.Size]byte

@@ -84,7 +84,7 @@ func TestPostPolicy(t *testing.T) {
 			return f
 		}(), "photos", postNow, "SignatureDoesNotMatch", ""},
 		{"no bucket condition", postForm(`{"expiration": "2026-03-02T00:00:00Z", "conditions": [
-			{"x-amz-algorithm": "AWS4-HMAC-SHA256"}, {"x-amz-credential": "`+postCred+`"}, {"x-amz-date": "20260301T110000Z"}]}`),
+			{"x-amz-algorithm": "AWS4-HMAC-SHA256"}, {"x-amz-credential": "` + postCred + `"}, {"x-amz-date": "20260301T110000Z"}]}`),
 			"photos", postNow, "AccessDenied", "Invalid according to Policy: Extra input fields: bucket"},
 		{"not base64", func() map[string]string { f := with(); f["Policy"] = "%%%"; return f }(), "photos", postNow, "SignatureDoesNotMatch", ""},
 	}

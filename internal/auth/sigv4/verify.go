@@ -117,7 +117,11 @@ func Verify(r *Request, a *Auth, secret string, now time.Time) (*Verified, error
 		return nil, ErrUnsignedHeaders.with("", Field{"HeadersNotSigned", strings.Join(missing, ", ")})
 	}
 
-	canonical := canonicalRequest(r, a.Scope.Service, a.query, a.Kind == PresignedAuth, a.SignedHeaders, a.PayloadHash)
+	query := a.query
+	if query == nil {
+		query = parseQuery(r.RawQuery) // an Auth not made by Parse
+	}
+	canonical := canonicalRequest(r, a.Scope.Service, query, a.Kind == PresignedAuth, a.SignedHeaders, a.PayloadHash)
 	scope := a.Scope.String()
 	sts := stringToSign(timestamp, scope, canonical)
 	key := SigningKey(secret, a.Scope.Date, a.Scope.Region, a.Scope.Service)

@@ -39,7 +39,11 @@ func init() {
 	mappers = append(mappers, func(err error) *Error {
 		var se *sigv4.Error
 		if errors.As(err, &se) {
-			return &Error{Code: se.Code, Message: se.Message, Status: se.Status}
+			e := &Error{Code: se.Code, Message: se.Message, Status: se.Status}
+			for _, f := range se.Fields {
+				e.Fields = append(e.Fields, [2]string{f.Name, f.Value})
+			}
+			return e
 		}
 		for _, t := range table {
 			if errors.Is(err, t.err) {

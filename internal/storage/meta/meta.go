@@ -291,13 +291,12 @@ type Store interface {
 	ListObjects(ctx context.Context, bucket string, opts ListOptions) (ListResult, error)
 	ListVersions(ctx context.Context, bucket string, opts ListOptions) (ListResult, error)
 
-	// Multipart uploads.
+	// Multipart uploads. GetUpload, PutPart, ListParts, CompleteUpload and
+	// AbortUpload fail with ErrUploadNotFound if the upload does not exist
+	// or belongs to another key (a completed or aborted upload no longer
+	// exists).
 	CreateUpload(ctx context.Context, u *Upload) error
 	GetUpload(ctx context.Context, bucket, key, uploadID string) (*Upload, error)
-	// GetUpload, PutPart, ListParts and AbortUpload fail with
-	// ErrUploadNotFound if the upload does not exist or belongs to another
-	// key (a completed or aborted upload no longer exists).
-	//
 	// PutPart stores a part; a part with the same number is replaced and
 	// its blob returned for freeing.
 	PutPart(ctx context.Context, bucket, key, uploadID string, p *Part) (freed []BlobRef, err error)

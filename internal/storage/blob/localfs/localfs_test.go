@@ -169,8 +169,8 @@ func TestGroupSync(t *testing.T) {
 			if err := d.sync(do); err != nil {
 				t.Error(err)
 			}
-			// Syncs run one at a time, so a sync that began after arrival
-			// has finished iff more than arrived+... have finished.
+			// Syncs run one at a time, so one that began after arrival
+			// has finished exactly when more than arrived have finished.
 			if f := finished.Load(); f <= arrived {
 				t.Errorf("returned after %d finished syncs, arrived after %d started", f, arrived)
 			}

@@ -41,12 +41,13 @@ func benchStore(b *testing.B, versioning string) *Store {
 // each acknowledged only after its fsync; concurrency is the number of
 // writers (requests in flight), which group commit turns into throughput.
 func BenchmarkPutObjectParallel(b *testing.B) {
-	for _, conc := range []int{1, 8, 64, 256} {
-		b.Run(fmt.Sprintf("writers=%d", conc), func(b *testing.B) {
+	procs := runtime.GOMAXPROCS(0)
+	for _, p := range []int{1, 8, 32, 128} {
+		// RunParallel starts p × GOMAXPROCS goroutines.
+		b.Run(fmt.Sprintf("writers=%d", p*procs), func(b *testing.B) {
 			s := benchStore(b, meta.VersioningUnset)
 			var n atomic.Int64
-			// RunParallel starts SetParallelism × GOMAXPROCS goroutines.
-			b.SetParallelism(max(1, conc/runtime.GOMAXPROCS(0)))
+			b.SetParallelism(p)
 			b.ResetTimer()
 			b.RunParallel(func(pb *testing.PB) {
 				for pb.Next() {

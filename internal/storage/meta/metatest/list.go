@@ -2,6 +2,7 @@ package metatest
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -353,15 +354,8 @@ func (m vmodel) dropNull(key string) {
 }
 
 func (m vmodel) flat() []ver {
-	keys := slices.Sorted(func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	})
 	all := []ver{}
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(m)) {
 		for i, v := range m[k] {
 			v.IsLatest = i == 0
 			all = append(all, v)
