@@ -387,6 +387,13 @@ func (h *Handler) authorize(r *http.Request, rq *request) error {
 	if rq.op == OpPreflight {
 		return nil
 	}
+	// S3 answers an anonymous request naming a bucket that does not exist
+	// with NoSuchBucket (404), not AccessDenied: there is no bucket whose
+	// policy could grant or deny it. Bucket names are a public namespace.
+	if rq.principal.IsAnonymous() && rq.t.bucket != "" && rq.bucket == nil && rq.op != OpCreateBucket && !rq.op.isAdmin() {
+		rq.ev.Outcome = audit.OutcomeFailed
+		return s3err.NoSuchBucket
+	}
 	info := opTable[rq.op]
 	ar := &authz.Request{Principal: rq.principal, Resource: "*"}
 	if info.action != "" {

@@ -59,7 +59,11 @@ var ErrInUse = errors.New("the data directory is in use by another Coffer proces
 // OpenDataDir prepares a data directory (creating it, running migrations)
 // and opens its stores. It fails with ErrInUse while another process holds
 // the directory.
-func OpenDataDir(dir string) (*Stores, error) {
+func OpenDataDir(dir string) (*Stores, error) { return openDataDir(dir, localfs.Options{}) }
+
+// openDataDir is OpenDataDir with blob-store options: fsck keeps temp
+// files so that it can report them (and remove them only with --repair).
+func openDataDir(dir string, blobOpts localfs.Options) (*Stores, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
@@ -75,7 +79,7 @@ func OpenDataDir(dir string) (*Stores, error) {
 		m.Close()
 		return nil, err
 	}
-	b, err := localfs.Open(filepath.Join(dir, "blobs"), localfs.Options{})
+	b, err := localfs.Open(filepath.Join(dir, "blobs"), blobOpts)
 	if err != nil {
 		m.Close()
 		return nil, err

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/coffer-io/coffer/internal/storage/blob"
+	"github.com/coffer-io/coffer/internal/storage/blob/localfs"
 	"github.com/coffer-io/coffer/internal/storage/meta"
 )
 
@@ -67,7 +68,7 @@ type FsckReport struct {
 // it reports versions and parts whose blobs are missing and removes (with
 // repair) unreferenced blobs and leftovers.
 func Fsck(ctx context.Context, dir string, repair bool, out io.Writer) (*FsckReport, error) {
-	st, err := OpenDataDir(dir)
+	st, err := openDataDir(dir, localfs.Options{KeepTemp: true})
 	if err != nil {
 		return nil, err
 	}
@@ -123,6 +124,9 @@ func Fsck(ctx context.Context, dir string, repair bool, out io.Writer) (*FsckRep
 			}
 			marker, vmarker = lr.NextMarker, lr.NextVersionIDMarker
 		}
+		if err := fsckUploads(ctx, st, bk.Name, present, rep); err != nil {
+			return nil, err
+		}
 	}
 	fmt.Fprintf(out, "blobs: %d, referenced: %d, unreferenced: %d, uncommitted leftovers: %d, versions with missing data: %d\n",
 		rep.Blobs, rep.Referenced, rep.Orphans, rep.Temps, len(rep.Missing))
@@ -146,4 +150,38 @@ func Fsck(ctx context.Context, dir string, repair bool, out io.Writer) (*FsckRep
 		fmt.Fprintf(out, "run with --repair to remove %d unreferenced blobs and leftovers\n", len(orphans))
 	}
 	return rep, nil
+}
+
+// fsckUploads reports parts of unfinished multipart uploads whose data is
+// gone.
+func fsckUploads(ctx context.Context, st *Stores, bucket string, present map[string]bool, rep *FsckReport) error {
+	opts := meta.UploadListOptions{MaxUploads: 1000}
+	for {
+		ur, err := st.Meta.ListUploads(ctx, bucket, opts)
+		if err != nil {
+			return err
+		}
+		for _, u := range ur.Uploads {
+			marker := 0
+			for {
+				parts, truncated, err := st.Meta.ListParts(ctx, bucket, u.Key, u.UploadID, marker, 1000)
+				if err != nil {
+					return err
+				}
+				for _, p := range parts {
+					if !present[p.Blob.ID] {
+						rep.Missing = append(rep.Missing, fmt.Sprintf("%s/%s upload %s part %d", bucket, u.Key, u.UploadID, p.Number))
+					}
+					marker = p.Number
+				}
+				if !truncated {
+					break
+				}
+			}
+		}
+		if !ur.IsTruncated {
+			return nil
+		}
+		opts.KeyMarker, opts.UploadIDMarker = ur.NextKeyMarker, ur.NextUploadIDMarker
+	}
 }
