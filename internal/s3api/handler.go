@@ -391,7 +391,6 @@ func (h *Handler) authorize(r *http.Request, rq *request) error {
 	// with NoSuchBucket (404), not AccessDenied: there is no bucket whose
 	// policy could grant or deny it. Bucket names are a public namespace.
 	if rq.principal.IsAnonymous() && rq.t.bucket != "" && rq.bucket == nil && rq.op != OpCreateBucket && !rq.op.isAdmin() {
-		rq.ev.Outcome = audit.OutcomeFailed
 		return s3err.NoSuchBucket
 	}
 	info := opTable[rq.op]

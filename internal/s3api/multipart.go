@@ -194,7 +194,10 @@ func (h *Handler) uploadPartCopy(w http.ResponseWriter, r *http.Request, rq *req
 			return s3err.InvalidArgument.WithMessage("The x-amz-copy-source-range value must be of the form bytes=first-last where first and last are the zero-based offsets of the first and last bytes to copy").With("ArgumentName", "x-amz-copy-source-range")
 		}
 		if last >= src.Size {
-			return s3err.InvalidRange.WithMessage("The requested range is not satisfiable")
+			// Unlike a GET Range, S3 answers a copy range past the end of
+			// the source with 400 InvalidArgument, not 416 InvalidRange.
+			return s3err.InvalidArgument.WithMessage("Range specified is not valid for source object of size: "+strconv.FormatInt(src.Size, 10)).
+				With("ArgumentName", "x-amz-copy-source-range").With("ArgumentValue", s)
 		}
 		start, length = first, last-first+1
 	}

@@ -18,6 +18,8 @@ import (
 	"github.com/coffer-io/coffer/internal/auth/sigv4"
 	"github.com/coffer-io/coffer/internal/authz"
 	"github.com/coffer-io/coffer/internal/objects"
+	"github.com/coffer-io/coffer/internal/storage/blob"
+	"github.com/coffer-io/coffer/internal/storage/blob/faultfs"
 	"github.com/coffer-io/coffer/internal/storage/blob/localfs"
 	"github.com/coffer-io/coffer/internal/storage/meta"
 	"github.com/coffer-io/coffer/internal/storage/meta/bolt"
@@ -40,7 +42,10 @@ func (f fakeAdmin) CreateAccount(context.Context, string) (*meta.Account, *meta.
 	return nil, nil, io.ErrUnexpectedEOF
 }
 
-func newTestEnv(t *testing.T) *testEnv {
+func newTestEnv(t *testing.T) *testEnv { return newTestEnvWith(t, nil) }
+
+// newTestEnvWith lets a test wrap the blob store (fault injection).
+func newTestEnvWith(t *testing.T, wrap func(blob.Store) blob.Store) *testEnv {
 	t.Helper()
 	dir := t.TempDir()
 	m, err := bolt.Open(filepath.Join(dir, "meta.db"), bolt.Options{})
@@ -52,6 +57,10 @@ func newTestEnv(t *testing.T) *testEnv {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { m.Close(); b.Close() })
+	var bs blob.Store = b
+	if wrap != nil {
+		bs = wrap(b)
+	}
 	env := &testEnv{t: t, audit: &audit.Memory{}, meta: m, keys: map[string]*meta.AccessKey{}, region: "us-east-1"}
 	for i, name := range []string{"alice", "bob"} {
 		id := strings.Repeat(string(rune('1'+i)), 12)
@@ -64,7 +73,7 @@ func newTestEnv(t *testing.T) *testEnv {
 	}
 	env.h = New(Config{
 		Region: env.region, BaseDomains: []string{"localhost"},
-		Objects:    objects.New(m, b, nil, slog.New(slog.NewTextHandler(io.Discard, nil))),
+		Objects:    objects.New(m, bs, nil, slog.New(slog.NewTextHandler(io.Discard, nil))),
 		Keys:       &authn.Resolver{Store: m},
 		Authorizer: authz.OwnerOnly{},
 		Audit:      env.audit,
@@ -296,5 +305,28 @@ func TestPutGetRoundTrip(t *testing.T) {
 	w = e.do("alice", "GET", "/alice-bucket/dir/obj", nil, nil)
 	if w.Code != 200 || !bytes.Equal(w.Body.Bytes(), body) || w.Header()["x-amz-meta-color"][0] != "blue" || w.Header().Get("Content-Type") != "text/plain" {
 		t.Fatalf("get: %d len %d %v", w.Code, w.Body.Len(), w.Header())
+	}
+}
+
+// TestFullDisk checks that running out of space fails writes cleanly with
+// a retryable error, stores nothing, and that writes work again once space
+// returns.
+func TestFullDisk(t *testing.T) {
+	var ff *faultfs.Store
+	e := newTestEnvWith(t, func(b blob.Store) blob.Store { ff = faultfs.New(b); return ff })
+	e.do("alice", "PUT", "/alice-bucket", nil, nil)
+	ff.NoSpaceAfter(1000)
+	w := e.do("alice", "PUT", "/alice-bucket/big", bytes.Repeat([]byte("x"), 4096), nil)
+	if w.Code != 503 || errorCode(t, w) != "SlowDown" {
+		t.Fatalf("full disk: %d %s", w.Code, w.Body)
+	}
+	w = e.do("alice", "GET", "/alice-bucket/big", nil, nil)
+	if w.Code != 404 {
+		t.Fatalf("object visible after failed write: %d", w.Code)
+	}
+	ff.Reset()
+	w = e.do("alice", "PUT", "/alice-bucket/big", bytes.Repeat([]byte("x"), 4096), nil)
+	if w.Code != 200 {
+		t.Fatalf("after space returned: %d %s", w.Code, w.Body)
 	}
 }

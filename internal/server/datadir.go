@@ -67,6 +67,11 @@ func openDataDir(dir string, blobOpts localfs.Options) (*Stores, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
+	// The directory holds secrets (root key, CA key): keep it private even
+	// when it existed before Coffer first ran in it.
+	if err := os.Chmod(dir, 0o700); err != nil {
+		return nil, err
+	}
 	// Lock first: migrations must never run under a live server.
 	m, err := bolt.Open(filepath.Join(dir, "meta.db"), bolt.Options{})
 	if errors.Is(err, bolt.ErrLocked) {

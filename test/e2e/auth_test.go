@@ -204,7 +204,6 @@ func TestAuthFailures(t *testing.T) {
 			{http.MethodGet, "/" + bkt + "/obj"},
 			{http.MethodPut, "/" + bkt + "/anon"},
 			{http.MethodDelete, "/" + bkt + "/obj"},
-			{http.MethodGet, "/no-such-bucket/obj"},
 		} {
 			t.Run(c.method+" "+c.path, func(t *testing.T) {
 				var payload []byte
@@ -216,6 +215,19 @@ func TestAuthFailures(t *testing.T) {
 					t.Errorf("%d %s, want 403 AccessDenied", resp.StatusCode, code)
 				}
 			})
+		}
+		// A bucket that does not exist is NoSuchBucket even anonymously,
+		// as in S3: there is no bucket policy to deny the request.
+		for _, path := range []string{"/no-such-bucket", "/no-such-bucket/obj"} {
+			resp, code, _ := s.do(t, rawRequest(t, ctx, http.MethodGet, s.srv.Endpoint+path, nil))
+			if resp.StatusCode != http.StatusNotFound || code != "NoSuchBucket" {
+				t.Errorf("anonymous GET %s: %d %s, want 404 NoSuchBucket", path, resp.StatusCode, code)
+			}
+		}
+		// Creating a bucket anonymously is still denied.
+		resp, code, _ := s.do(t, rawRequest(t, ctx, http.MethodPut, s.srv.Endpoint+"/anonymous-bucket", nil))
+		if resp.StatusCode != http.StatusForbidden || code != "AccessDenied" {
+			t.Errorf("anonymous CreateBucket: %d %s, want 403 AccessDenied", resp.StatusCode, code)
 		}
 		// The SDK's anonymous mode sends unsigned requests too.
 		c := s.client("", "", func(o *s3.Options) { o.Credentials = aws.AnonymousCredentials{} })

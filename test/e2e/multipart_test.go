@@ -176,6 +176,12 @@ func TestMultipart(t *testing.T) {
 		if aws.ToInt64(h.ContentLength) != 5*mib || aws.ToInt32(h.PartsCount) != 3 {
 			t.Errorf("HEAD part 2: length %d parts %d", aws.ToInt64(h.ContentLength), aws.ToInt32(h.PartsCount))
 		}
+		// A byte range that spans a part boundary.
+		rng := fmt.Sprintf("bytes=%d-%d", 5*mib-10, 10*mib+9)
+		got, g := s.get(t, bkt, "mp/basic", func(in *s3.GetObjectInput) { in.Range = aws.String(rng) })
+		if !bytes.Equal(got, whole[5*mib-10:10*mib+10]) || aws.ToInt64(g.ContentLength) != 5*mib+20 {
+			t.Errorf("range %s across parts: %d bytes", rng, len(got))
+		}
 		_, err = s.s3.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bkt), Key: aws.String("mp/basic"), PartNumber: aws.Int32(4)})
 		wantErr(t, err, "InvalidPartNumber", http.StatusRequestedRangeNotSatisfiable)
 		// A single-part object has exactly one part: itself.
@@ -183,6 +189,43 @@ func TestMultipart(t *testing.T) {
 		if got, _ := s.get(t, bkt, "single", func(in *s3.GetObjectInput) { in.PartNumber = aws.Int32(1) }); string(got) != "one part" {
 			t.Errorf("part 1 of a simple object: %q", got)
 		}
+	})
+
+	t.Run("CopyObject of a multipart object", func(t *testing.T) {
+		// The copy is a new single-part object: its ETag is the MD5 of
+		// the whole content.
+		out, err := s.s3.CopyObject(ctx, &s3.CopyObjectInput{Bucket: aws.String(bkt), Key: aws.String("mp/basic-copy"), CopySource: aws.String(bkt + "/mp/basic")})
+		mustOK(t, err)
+		if got := aws.ToString(out.CopyObjectResult.ETag); got != quoted(md5Hex(whole)) {
+			t.Errorf("copy ETag %s", got)
+		}
+		if got, _ := s.get(t, bkt, "mp/basic-copy"); !bytes.Equal(got, whole) {
+			t.Error("copy of a multipart object differs")
+		}
+	})
+
+	t.Run("part integrity", func(t *testing.T) {
+		u := s.createUpload(t, bkt, "mp/integrity")
+		_, err := s.s3.UploadPart(ctx, &s3.UploadPartInput{Bucket: aws.String(bkt), Key: aws.String("mp/integrity"), UploadId: aws.String(u.id),
+			PartNumber: aws.Int32(1), Body: bytes.NewReader(p3), ContentMD5: aws.String(md5B64(p1))})
+		wantErr(t, err, "BadDigest", http.StatusBadRequest)
+		_, err = s.s3.UploadPart(ctx, &s3.UploadPartInput{Bucket: aws.String(bkt), Key: aws.String("mp/integrity"), UploadId: aws.String(u.id),
+			PartNumber: aws.Int32(1), Body: bytes.NewReader(p3), ChecksumCRC32: aws.String(checksumOf(types.ChecksumAlgorithmCrc32, p1))})
+		wantErr(t, err, "BadDigest", http.StatusBadRequest)
+		for _, n := range []int32{0, 10001} {
+			_, err = s.s3.UploadPart(ctx, &s3.UploadPartInput{Bucket: aws.String(bkt), Key: aws.String("mp/integrity"), UploadId: aws.String(u.id),
+				PartNumber: aws.Int32(n), Body: bytes.NewReader(p3)})
+			wantErr(t, err, "InvalidArgument", http.StatusBadRequest)
+		}
+		lp, err := s.s3.ListParts(ctx, &s3.ListPartsInput{Bucket: aws.String(bkt), Key: aws.String("mp/integrity"), UploadId: aws.String(u.id)})
+		mustOK(t, err)
+		if len(lp.Parts) != 0 {
+			t.Errorf("rejected parts were stored: %d", len(lp.Parts))
+		}
+		u.abort()
+		_, err = s.s3.UploadPart(ctx, &s3.UploadPartInput{Bucket: aws.String(bkt), Key: aws.String("mp/integrity"), UploadId: aws.String("no-such-upload"),
+			PartNumber: aws.Int32(1), Body: bytes.NewReader(p3)})
+		wantErr(t, err, "NoSuchUpload", http.StatusNotFound)
 	})
 
 	t.Run("GetObjectAttributes", func(t *testing.T) {
@@ -333,11 +376,12 @@ func TestMultipart(t *testing.T) {
 		if got, _ := s.get(t, bkt, "mp/copied"); !bytes.Equal(got, append(append([]byte(nil), src...), p3...)) {
 			t.Errorf("assembled object differs")
 		}
-		// A range beyond the source is refused.
+		// A range beyond the source is refused, with 400 InvalidArgument
+		// (not the 416 InvalidRange of a GET).
 		u2 := s.createUpload(t, bkt, "mp/copied-bad")
 		_, err = s.s3.UploadPartCopy(ctx, &s3.UploadPartCopyInput{Bucket: aws.String(bkt), Key: aws.String("mp/copied-bad"), UploadId: aws.String(u2.id),
 			PartNumber: aws.Int32(1), CopySource: aws.String(bkt + "/copy-source"), CopySourceRange: aws.String(fmt.Sprintf("bytes=0-%d", len(src)))})
-		wantErr(t, err, "InvalidRange", http.StatusRequestedRangeNotSatisfiable)
+		wantErr(t, err, "InvalidArgument", http.StatusBadRequest)
 		u2.abort()
 	})
 

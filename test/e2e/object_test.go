@@ -296,6 +296,7 @@ func TestObjects(t *testing.T) {
 			"unicode/日本語/ファイル.txt", "with space", "  leading and trailing  ", "plus+sign", "percent%20literal",
 			"question?mark", "hash#tag", "amp&eq=semi;colon", "emoji 😀", "deep/a/b/c/d/e", "tilde~star*",
 			"quote\"apos'", "back\\slash", "brackets[]{}()<>", "trailing/slash/", "dots...name", "..dots", "a/.hidden",
+			"/leading-slash", "double//slash",
 		}
 		for i, k := range keys {
 			t.Run(url.PathEscape(k), func(t *testing.T) {
@@ -321,6 +322,16 @@ func TestObjects(t *testing.T) {
 		if diff := cmp.Diff(want, listed); diff != "" {
 			t.Errorf("listed keys (-want +got):\n%s", diff)
 		}
+	})
+
+	t.Run("key starting with a slash", func(t *testing.T) {
+		// Path style puts it right after the bucket: /bucket//rooted.
+		s.put(t, bkt, "/rooted", []byte("slash"))
+		if got, _ := s.get(t, bkt, "/rooted"); string(got) != "slash" {
+			t.Errorf("got %q", got)
+		}
+		_, err := s.s3.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(bkt), Key: aws.String("rooted")})
+		wantErr(t, err, "NotFound", http.StatusNotFound)
 	})
 
 	t.Run("key length", func(t *testing.T) {
