@@ -44,6 +44,7 @@ type serverCmd struct {
 	IdleTimeout    time.Duration `help:"Cut a connection that sends or receives nothing for this long." default:"60s" env:"COFFER_IDLE_TIMEOUT"`
 	GCInterval     time.Duration `name:"gc-interval" help:"How often unreferenced data is reclaimed." default:"10m" env:"COFFER_GC_INTERVAL"`
 	LogLevel       string        `help:"Log level: debug, info, warn, error." default:"info" env:"COFFER_LOG_LEVEL" enum:"debug,info,warn,error"`
+	PprofAddress   string        `name:"pprof-address" help:"Serve Go profiling endpoints (net/http/pprof) on this separate address; off unless set. Keep it on loopback." env:"COFFER_PPROF_ADDRESS"`
 }
 
 func logger(level string) *slog.Logger {
@@ -59,6 +60,7 @@ func (c *serverCmd) Run() error {
 		DataDir: c.Data, Address: c.Address, HTTPAddress: c.HTTPAddress, Region: c.Region,
 		Domains: c.Domain, TLSCert: c.TLSCert, TLSKey: c.TLSKey, MaxConnections: c.MaxConnections,
 		IdleTimeout: c.IdleTimeout, GCInterval: c.GCInterval, Logger: logger(c.LogLevel),
+		PprofAddress: c.PprofAddress,
 	}, os.Stdout)
 }
 

@@ -122,19 +122,20 @@ func (h *Handler) putObject(w http.ResponseWriter, r *http.Request, rq *request)
 	}
 	wr, err := h.obj.WriteBlob(r.Context(), objects.WriteInput{
 		Body: rq.body, Size: rq.decodedLen, MaxSize: h.cfg.MaxObjectSize,
-		Algorithms: []checksum.Algorithm{alg},
-		Verify:     verifyChecksums(md5want, cr, rq.trailers),
+		Algorithms:  []checksum.Algorithm{alg},
+		Verify:      verifyChecksums(md5want, cr, rq.trailers),
+		AllowInline: true,
 	})
 	if err != nil {
 		return err
 	}
 	v := &meta.ObjectVersion{
 		Bucket: b.Name, Key: rq.t.key, Owner: b.Owner,
-		Size: wr.Blob.Size, ETag: wr.ETag(), LastModified: h.obj.Now(),
+		Size: wr.Size(), ETag: wr.ETag(), LastModified: h.obj.Now(),
 		Headers: sys, UserMeta: user, Tags: tags,
 		Checksum: meta.Checksum{Algorithm: string(alg), Value: wr.Hasher.Checksum(alg), Type: "FULL_OBJECT"},
-		Blobs:    []meta.BlobRef{wr.Blob},
 	}
+	v.Blobs, v.Inline = wr.Data()
 	if _, err := h.obj.PutVersion(r.Context(), v, pre); err != nil {
 		return err
 	}
@@ -725,18 +726,18 @@ func (h *Handler) copyObject(w http.ResponseWriter, r *http.Request, rq *request
 	defer rd.Close()
 	wr, err := h.obj.WriteBlob(r.Context(), objects.WriteInput{
 		Body: io.NewSectionReader(rd, 0, rd.Size()), Size: rd.Size(), MaxSize: 5 << 30,
-		Algorithms: []checksum.Algorithm{alg},
+		Algorithms: []checksum.Algorithm{alg}, AllowInline: true,
 	})
 	if err != nil {
 		return err
 	}
 	v := &meta.ObjectVersion{
 		Bucket: b.Name, Key: rq.t.key, Owner: b.Owner,
-		Size: wr.Blob.Size, ETag: wr.ETag(), LastModified: h.obj.Now(),
+		Size: wr.Size(), ETag: wr.ETag(), LastModified: h.obj.Now(),
 		Headers: sys, UserMeta: user, Tags: tags,
 		Checksum: meta.Checksum{Algorithm: string(alg), Value: wr.Hasher.Checksum(alg), Type: "FULL_OBJECT"},
-		Blobs:    []meta.BlobRef{wr.Blob},
 	}
+	v.Blobs, v.Inline = wr.Data()
 	if _, err := h.obj.PutVersion(r.Context(), v, pre); err != nil {
 		return err
 	}

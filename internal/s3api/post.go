@@ -189,11 +189,11 @@ func (h *Handler) postObject(w http.ResponseWriter, r *http.Request, rq *request
 	}
 	v := &meta.ObjectVersion{
 		Bucket: b.Name, Key: rq.t.key, Owner: b.Owner,
-		Size: wr.Blob.Size, ETag: wr.ETag(), LastModified: h.obj.Now(),
+		Size: wr.Size(), ETag: wr.ETag(), LastModified: h.obj.Now(),
 		Headers: sys, UserMeta: user, Tags: tags,
 		Checksum: meta.Checksum{Algorithm: string(alg), Value: wr.Hasher.Checksum(alg), Type: "FULL_OBJECT"},
-		Blobs:    []meta.BlobRef{wr.Blob},
 	}
+	v.Blobs, v.Inline = wr.Data()
 	if _, err := h.obj.PutVersion(r.Context(), v, nil); err != nil {
 		return err
 	}

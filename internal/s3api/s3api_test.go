@@ -316,7 +316,7 @@ func TestFullDisk(t *testing.T) {
 	e := newTestEnvWith(t, func(b blob.Store) blob.Store { ff = faultfs.New(b); return ff })
 	e.do("alice", "PUT", "/alice-bucket", nil, nil)
 	ff.NoSpaceAfter(1000)
-	w := e.do("alice", "PUT", "/alice-bucket/big", bytes.Repeat([]byte("x"), 4096), nil)
+	w := e.do("alice", "PUT", "/alice-bucket/big", bytes.Repeat([]byte("x"), 64<<10), nil)
 	if w.Code != 503 || errorCode(t, w) != "SlowDown" {
 		t.Fatalf("full disk: %d %s", w.Code, w.Body)
 	}
@@ -325,7 +325,7 @@ func TestFullDisk(t *testing.T) {
 		t.Fatalf("object visible after failed write: %d", w.Code)
 	}
 	ff.Reset()
-	w = e.do("alice", "PUT", "/alice-bucket/big", bytes.Repeat([]byte("x"), 4096), nil)
+	w = e.do("alice", "PUT", "/alice-bucket/big", bytes.Repeat([]byte("x"), 64<<10), nil)
 	if w.Code != 200 {
 		t.Fatalf("after space returned: %d %s", w.Code, w.Body)
 	}

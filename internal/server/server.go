@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"path/filepath"
 	"strings"
@@ -40,6 +41,8 @@ type Options struct {
 	GCInterval     time.Duration
 	GCGrace        time.Duration
 	Logger         *slog.Logger
+	// PprofAddress, if set, serves net/http/pprof on its own listener.
+	PprofAddress string
 	// Ready, if set, receives the bound addresses once listening.
 	Ready func(https, http string)
 }
@@ -186,6 +189,23 @@ func Run(ctx context.Context, o Options, out io.Writer) error {
 		plainSrv = newServer()
 		log.Warn("plain-HTTP listener enabled: credentials are protected by signatures, but request and response bodies travel unencrypted", "address", plainAddr)
 		go func() { errc <- plainSrv.Serve(newLimitListener(pl, o.MaxConnections, o.IdleTimeout)) }()
+	}
+
+	if o.PprofAddress != "" {
+		pl, err := net.Listen("tcp", o.PprofAddress)
+		if err != nil {
+			tlsSrv.Close()
+			return err
+		}
+		pm := http.NewServeMux()
+		pm.HandleFunc("/debug/pprof/", pprof.Index)
+		pm.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		pm.HandleFunc("/debug/pprof/trace", pprof.Trace)
+		pm.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+		log.Warn("profiling endpoints enabled; they expose internals, keep them on loopback", "address", pl.Addr().String())
+		pprofSrv := &http.Server{Handler: pm, ReadHeaderTimeout: 15 * time.Second}
+		go pprofSrv.Serve(pl)
+		defer pprofSrv.Close()
 	}
 
 	endpoint := "https://" + ln.Addr().String()

@@ -64,6 +64,10 @@ type awsCLI struct {
 func (a awsCLI) json(t *testing.T, v any, args ...string) {
 	t.Helper()
 	out := a.run(t, append(args, "--output", "json")...)
+	if strings.TrimSpace(out) == "" {
+		// The v2 CLI prints nothing when every field of the result is empty.
+		out = "{}"
+	}
 	if err := json.Unmarshal([]byte(out), v); err != nil {
 		t.Fatalf("aws %s: bad JSON %v:\n%s", strings.Join(args, " "), err, out)
 	}

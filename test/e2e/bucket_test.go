@@ -12,6 +12,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/coffer-io/coffer/test/harness"
 )
 
 func TestBuckets(t *testing.T) {
@@ -189,4 +191,33 @@ func TestBuckets(t *testing.T) {
 		_, err = other.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("alpha")})
 		mustOK(t, err)
 	})
+}
+
+// TestOfflineAccount creates an account with the admin CLI working directly
+// on a stopped server's data directory, then uses it after a restart.
+func TestOfflineAccount(t *testing.T) {
+	s := newSuite(t)
+	ctx := t.Context()
+	bin := harness.Binary(t)
+	s.mkBucket(t, "default-owned")
+
+	// While the server holds the directory, the offline path is refused.
+	if out, err := s.srv.RunErr(ctx, bin, "admin", "account", "create", "offline", "--data", s.srv.Dir); err == nil {
+		t.Fatalf("offline account creation on a live data directory succeeded:\n%s", out)
+	}
+	s.srv.Stop()
+	ak, sk := parseCredentials(t, s.srv.Run(ctx, bin, "admin", "account", "create", "offline", "--data", s.srv.Dir))
+	s.srv.Restart() // a new port: clients must be rebuilt
+	owner := s.client(s.srv.AccessKey, s.srv.SecretKey)
+	offline := s.client(ak, sk)
+
+	_, err := offline.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("offline-owned")})
+	mustOK(t, err)
+	_, err = offline.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String("default-owned")})
+	wantErr(t, err, "AccessDenied", http.StatusForbidden)
+	// Data written before the restart is still there.
+	_, err = owner.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String("default-owned")})
+	mustOK(t, err)
+	_, err = owner.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("offline-owned")})
+	wantErr(t, err, "BucketAlreadyExists", http.StatusConflict)
 }

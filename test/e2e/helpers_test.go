@@ -96,6 +96,13 @@ func (s *suite) createAccount(name string) (accessKey, secretKey string) {
 	s.t.Helper()
 	out := s.srv.Run(s.t.Context(), harness.Binary(s.t), "admin", "account", "create", name,
 		"--endpoint", s.srv.Endpoint, "--ca-bundle", s.srv.CAFile)
+	return parseCredentials(s.t, out)
+}
+
+// parseCredentials reads the credentials-file section that
+// `coffer admin account create` prints.
+func parseCredentials(t testing.TB, out string) (accessKey, secretKey string) {
+	t.Helper()
 	sc := bufio.NewScanner(strings.NewReader(out))
 	for sc.Scan() {
 		k, v, ok := strings.Cut(sc.Text(), "=")
@@ -110,7 +117,7 @@ func (s *suite) createAccount(name string) (accessKey, secretKey string) {
 		}
 	}
 	if accessKey == "" || secretKey == "" {
-		s.t.Fatalf("admin account create printed no credentials:\n%s", out)
+		t.Fatalf("admin account create printed no credentials:\n%s", out)
 	}
 	return accessKey, secretKey
 }

@@ -2,6 +2,7 @@ package s3err
 
 import (
 	"errors"
+	"syscall"
 
 	"github.com/coffer-io/coffer/internal/auth/sigv4"
 	"github.com/coffer-io/coffer/internal/objects"
@@ -29,6 +30,9 @@ var table = []struct {
 	{meta.ErrUploadNotFound, NoSuchUpload},
 	{meta.ErrAccessKeyNotFound, InvalidAccessKeyID},
 	{blob.ErrNoSpace, SlowDown.WithMessage("The server is out of storage space; please retry later.")},
+	// The metadata store reports a full disk as the raw errno.
+	{syscall.ENOSPC, SlowDown.WithMessage("The server is out of storage space; please retry later.")},
+	{syscall.EDQUOT, SlowDown.WithMessage("The server is out of storage space; please retry later.")},
 	{objects.ErrTooLarge, EntityTooLarge},
 	{objects.ErrIncomplete, IncompleteBody},
 	{objects.ErrBadDigest, BadDigest},

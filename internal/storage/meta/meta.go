@@ -116,6 +116,12 @@ type ObjectVersion struct {
 	Checksum     Checksum          `json:"ck,omitempty"`
 	Parts        []PartInfo        `json:"parts,omitempty"` // set for multipart objects
 	Blobs        []BlobRef         `json:"blobs,omitempty"` // data, in order
+	// Inline holds the data of a small object kept in the metadata store
+	// itself instead of in blobs (Blobs is then empty): one group-committed
+	// metadata write makes such a PUT durable, with no file to create and
+	// sync. Stores keep it apart from the record so listings never load
+	// it; only GetObject returns it, and it goes with its version.
+	Inline []byte `json:"-"`
 }
 
 // Upload is an in-progress multipart upload.

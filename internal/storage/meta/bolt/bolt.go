@@ -120,8 +120,9 @@ var (
 	bUpl = []byte("upl")
 	bUid = []byte("uid")
 	bPrt = []byte("prt")
+	bDat = []byte("dat")
 
-	perBucket = [][]byte{bCur, bVer, bVid, bUpl, bUid, bPrt}
+	perBucket = [][]byte{bCur, bVer, bVid, bUpl, bUid, bPrt, bDat}
 )
 
 var keyFormat = []byte("format")

@@ -160,6 +160,7 @@ type objBucket struct {
 	name                         string
 	rec                          *meta.Bucket
 	cur, ver, vid, upl, uid, prt *bbolt.Bucket
+	dat                          *bbolt.Bucket // inline data of small versions, by key 0x00 version id
 }
 
 func openBucket(tx *bbolt.Tx, name string) (*objBucket, error) {
@@ -180,5 +181,6 @@ func openBucket(tx *bbolt.Tx, name string) (*objBucket, error) {
 		upl:  nb.Bucket(bUpl),
 		uid:  nb.Bucket(bUid),
 		prt:  nb.Bucket(bPrt),
+		dat:  nb.Bucket(bDat),
 	}, nil
 }

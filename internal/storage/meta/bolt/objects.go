@@ -90,6 +90,11 @@ func (b *objBucket) add(w *wtx, v *meta.ObjectVersion) error {
 	if err := w.put(b.vid, vidKey(v.Key, v.VersionID), seqBytes(seq)); err != nil {
 		return err
 	}
+	if len(v.Inline) > 0 {
+		if err := w.put(b.dat, vidKey(v.Key, v.VersionID), v.Inline); err != nil {
+			return err
+		}
+	}
 	if v.DeleteMarker {
 		return w.del(b.cur, []byte(v.Key))
 	}
@@ -103,6 +108,9 @@ func (b *objBucket) remove(w *wtx, key, versionID string, seq uint64, wasLatest 
 		return err
 	}
 	if err := w.del(b.vid, vidKey(key, versionID)); err != nil {
+		return err
+	}
+	if err := w.del(b.dat, vidKey(key, versionID)); err != nil {
 		return err
 	}
 	if !wasLatest {
@@ -219,11 +227,15 @@ func (s *Store) GetObject(ctx context.Context, bucket, key, versionID string) (*
 			if data := b.cur.Get([]byte(key)); data != nil {
 				if v, err = decodeVersion(bucket, key, data); err == nil {
 					v.IsLatest = true
+					v.Inline = bytes.Clone(b.dat.Get(vidKey(key, v.VersionID)))
 				}
 				return err
 			}
 		}
-		v, _, err = b.lookup(key, versionID)
+		if v, _, err = b.lookup(key, versionID); err == nil {
+			// bbolt's memory is only valid inside the transaction.
+			v.Inline = bytes.Clone(b.dat.Get(vidKey(key, v.VersionID)))
+		}
 		return err
 	})
 	if err != nil {

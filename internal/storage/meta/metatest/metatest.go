@@ -40,6 +40,7 @@ func Run(t *testing.T, open func(t *testing.T) meta.Store) {
 		{"Preconditions", testPreconditions},
 		{"DeleteChecks", testDeleteChecks},
 		{"UpdateObject", testUpdateObject},
+		{"Inline", testInline},
 		{"Isolation", testIsolation},
 		{"ListObjects", testListObjects},
 		{"ListObjectsModel", testListObjectsModel},
