@@ -113,6 +113,17 @@ func TestPresigned(t *testing.T) {
 		}
 	})
 
+	t.Run("expiry longer than seven days", func(t *testing.T) {
+		req := rawRequest(t, ctx, http.MethodGet, s.srv.Endpoint+"/"+bkt+"/dir/file%20name.txt?X-Amz-Expires=604801", nil)
+		signed, hdr, err := s3Signer().PresignHTTP(ctx, aws.Credentials{AccessKeyID: s.srv.AccessKey, SecretAccessKey: s.srv.SecretKey},
+			req, "UNSIGNED-PAYLOAD", "s3", s.srv.Region, time.Now())
+		mustOK(t, err)
+		resp, code, _ := fetch(t, http.MethodGet, signed, hdr, nil)
+		if resp.StatusCode != http.StatusBadRequest || code != "AuthorizationQueryParametersError" {
+			t.Errorf("%d %s, want 400 AuthorizationQueryParametersError", resp.StatusCode, code)
+		}
+	})
+
 	t.Run("tampered", func(t *testing.T) {
 		s.put(t, bkt, "other", []byte("not yours"))
 		p, err := pc.PresignGetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bkt), Key: aws.String("dir/file name.txt")})

@@ -101,6 +101,21 @@ func TestObjects(t *testing.T) {
 		}
 	})
 
+	t.Run("default content type", func(t *testing.T) {
+		// Without a Content-Type S3 stores binary/octet-stream. A raw
+		// request makes sure no client supplies one.
+		req := rawRequest(t, ctx, http.MethodPut, s.srv.Endpoint+"/"+bkt+"/untyped", []byte("data"))
+		req.Header.Set("X-Amz-Content-Sha256", "UNSIGNED-PAYLOAD")
+		mustOK(t, s3Signer().SignHTTP(ctx, aws.Credentials{AccessKeyID: s.srv.AccessKey, SecretAccessKey: s.srv.SecretKey},
+			req, "UNSIGNED-PAYLOAD", "s3", s.srv.Region, time.Now()))
+		if resp, code, _ := s.do(t, req); resp.StatusCode != http.StatusOK {
+			t.Fatalf("raw PUT: %d %s", resp.StatusCode, code)
+		}
+		if _, out := s.get(t, bkt, "untyped"); aws.ToString(out.ContentType) != "binary/octet-stream" {
+			t.Errorf("Content-Type %q", aws.ToString(out.ContentType))
+		}
+	})
+
 	t.Run("metadata too large", func(t *testing.T) {
 		// S3 allows 2 KiB of user metadata (names plus values).
 		_, err := s.s3.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(bkt), Key: aws.String("big-meta"),
@@ -151,6 +166,10 @@ func TestObjects(t *testing.T) {
 			{"If-Modified-Since future", s3.GetObjectInput{IfModifiedSince: aws.Time(future)}, "NotModified", 304},
 			{"If-Unmodified-Since future", s3.GetObjectInput{IfUnmodifiedSince: aws.Time(future)}, "", 200},
 			{"If-Unmodified-Since past", s3.GetObjectInput{IfUnmodifiedSince: aws.Time(past)}, "PreconditionFailed", 412},
+			// HTTP dates have one-second resolution: the object's own
+			// Last-Modified is "not modified since" and "unmodified since".
+			{"If-Modified-Since equal", s3.GetObjectInput{IfModifiedSince: aws.Time(mtime)}, "NotModified", 304},
+			{"If-Unmodified-Since equal", s3.GetObjectInput{IfUnmodifiedSince: aws.Time(mtime)}, "", 200},
 			// RFC 7232 order: a passing If-Match overrides a failing
 			// If-Unmodified-Since, and If-None-Match overrides
 			// If-Modified-Since.

@@ -239,6 +239,74 @@ func TestVersioning(t *testing.T) {
 		}
 	})
 
+	t.Run("object from before versioning keeps the null version", func(t *testing.T) {
+		pb := s.mkBucket(t, "pre-versioning")
+		s.put(t, pb, "old", []byte("before"))
+		setVersioning(t, s.s3, pb, types.BucketVersioningStatusEnabled)
+		v := aws.ToString(s.put(t, pb, "old", []byte("after")).VersionId)
+		want := []versionEntry{{"old", v, true, false}, {"old", "null", false, false}}
+		if diff := cmp.Diff(want, listVersions(t, s.s3, pb, "")); diff != "" {
+			t.Errorf("versions (-want +got):\n%s", diff)
+		}
+		got, g := s.get(t, pb, "old", func(in *s3.GetObjectInput) { in.VersionId = aws.String("null") })
+		if string(got) != "before" || aws.ToString(g.VersionId) != "null" {
+			t.Errorf("null version: %q (version %q)", got, aws.ToString(g.VersionId))
+		}
+		// Multipart uploads and copies create versions too.
+		u := s.createUpload(t, pb, "old")
+		u.part(1, []byte("multipart"))
+		out, err := u.complete()
+		mustOK(t, err)
+		c, err := s.s3.CopyObject(ctx, &s3.CopyObjectInput{Bucket: aws.String(pb), Key: aws.String("old"),
+			CopySource: aws.String(pb + "/old?versionId=null")})
+		mustOK(t, err)
+		mv, cv := aws.ToString(out.VersionId), aws.ToString(c.VersionId)
+		if mv == "" || cv == "" || mv == cv || mv == v || cv == v {
+			t.Fatalf("multipart version %q, copy version %q", mv, cv)
+		}
+		want = []versionEntry{{"old", cv, true, false}, {"old", mv, false, false}, {"old", v, false, false}, {"old", "null", false, false}}
+		if diff := cmp.Diff(want, listVersions(t, s.s3, pb, "")); diff != "" {
+			t.Errorf("versions (-want +got):\n%s", diff)
+		}
+		if got, _ := s.get(t, pb, "old"); string(got) != "before" {
+			t.Errorf("latest after restoring the null version: %q", got)
+		}
+	})
+
+	t.Run("ListObjectVersions with a delimiter", func(t *testing.T) {
+		out, err := s.s3.ListObjectVersions(ctx, &s3.ListObjectVersionsInput{Bucket: aws.String(bkt), Delimiter: aws.String("/")})
+		mustOK(t, err)
+		var prefixes []string
+		for _, p := range out.CommonPrefixes {
+			prefixes = append(prefixes, aws.ToString(p.Prefix))
+		}
+		if diff := cmp.Diff([]string{"page/"}, prefixes); diff != "" {
+			t.Errorf("prefixes (-want +got):\n%s", diff)
+		}
+		for _, v := range out.Versions {
+			if strings.Contains(aws.ToString(v.Key), "/") {
+				t.Errorf("version of %s not rolled up", aws.ToString(v.Key))
+			}
+		}
+	})
+
+	t.Run("versions keep a bucket non-empty", func(t *testing.T) {
+		vb := s.mkBucket(t, "versions-only")
+		setVersioning(t, s.s3, vb, types.BucketVersioningStatusEnabled)
+		p := s.put(t, vb, "k", []byte("v"))
+		d, err := s.s3.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(vb), Key: aws.String("k")})
+		mustOK(t, err)
+		// Nothing is listed, but a version and a marker remain.
+		_, err = s.s3.DeleteBucket(ctx, &s3.DeleteBucketInput{Bucket: aws.String(vb)})
+		wantErr(t, err, "BucketNotEmpty", http.StatusConflict)
+		for _, id := range []*string{p.VersionId, d.VersionId} {
+			_, err = s.s3.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(vb), Key: aws.String("k"), VersionId: id})
+			mustOK(t, err)
+		}
+		_, err = s.s3.DeleteBucket(ctx, &s3.DeleteBucketInput{Bucket: aws.String(vb)})
+		mustOK(t, err)
+	})
+
 	t.Run("bad configuration", func(t *testing.T) {
 		_, err := s.s3.PutBucketVersioning(ctx, &s3.PutBucketVersioningInput{Bucket: aws.String(bkt),
 			VersioningConfiguration: &types.VersioningConfiguration{Status: "Sideways"}})

@@ -73,6 +73,7 @@ type Server struct {
 	AccessKey, SecretKey string
 	Args                 []string
 	cmd                  *exec.Cmd
+	done                 chan struct{} // closed when the process has exited
 	logs                 *bytes.Buffer
 	logMu                *sync.Mutex
 }
@@ -116,6 +117,32 @@ func Start(t testing.TB, opts ...Option) *Server {
 func (s *Server) start() {
 	t := s.t
 	t.Helper()
+	// The free port found by freeAddr can be taken by another process
+	// before the server binds it; a server that exits during start-up is
+	// retried on a fresh port.
+	for attempt := 0; ; attempt++ {
+		err := s.startOnce()
+		if err == nil {
+			break
+		}
+		if attempt == 2 || !s.exited() {
+			t.Fatalf("%v; logs:\n%s", err, s.Logs())
+		}
+	}
+	s.AccessKey, s.SecretKey = readCredentials(t, s.CredFile, "default")
+}
+
+func (s *Server) exited() bool {
+	select {
+	case <-s.done:
+		return true
+	default:
+		return false
+	}
+}
+
+func (s *Server) startOnce() error {
+	t := s.t
 	s.Addr = freeAddr(t)
 	args := []string{"server", "--data", s.Dir, "--address", s.Addr, "--log-level", "debug"}
 	if s.HTTPAddr != "" {
@@ -130,23 +157,24 @@ func (s *Server) start() {
 	if err := s.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	s.done = make(chan struct{})
+	go func(cmd *exec.Cmd, done chan struct{}) { cmd.Wait(); close(done) }(s.cmd, s.done)
 	s.Endpoint = "https://" + s.Addr
 	s.CAFile = filepath.Join(s.Dir, "tls", "ca.pem")
 	s.CredFile = filepath.Join(s.Dir, "credentials")
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		if time.Now().After(deadline) {
-			t.Fatalf("server did not become ready; logs:\n%s", s.Logs())
+			return fmt.Errorf("server did not become ready")
 		}
-		if s.cmd.ProcessState != nil {
-			t.Fatalf("server exited; logs:\n%s", s.Logs())
+		if s.exited() {
+			return fmt.Errorf("server exited during start-up")
 		}
 		if s.healthy() {
-			break
+			return nil
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	s.AccessKey, s.SecretKey = readCredentials(t, s.CredFile, "default")
 }
 
 func (s *Server) healthy() bool {
@@ -172,17 +200,15 @@ func (s *Server) Logs() string {
 
 // Stop stops the server gracefully.
 func (s *Server) Stop() {
-	if s.cmd == nil || s.cmd.Process == nil || s.cmd.ProcessState != nil {
+	if s.cmd == nil || s.cmd.Process == nil || s.exited() {
 		return
 	}
 	_ = s.cmd.Process.Signal(syscall.SIGTERM)
-	done := make(chan struct{})
-	go func() { s.cmd.Wait(); close(done) }()
 	select {
-	case <-done:
+	case <-s.done:
 	case <-time.After(30 * time.Second):
 		s.cmd.Process.Kill()
-		<-done
+		<-s.done
 	}
 	if s.t.Failed() {
 		s.t.Logf("server logs:\n%s", s.Logs())
@@ -192,7 +218,7 @@ func (s *Server) Stop() {
 // Kill stops the server with SIGKILL, as a crash would.
 func (s *Server) Kill() {
 	_ = s.cmd.Process.Kill()
-	s.cmd.Wait()
+	<-s.done
 }
 
 // Restart starts the server again on the same data directory.

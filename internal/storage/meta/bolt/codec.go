@@ -27,24 +27,19 @@ func decode(data []byte, v any) error {
 	return nil
 }
 
+// encodeVersion encodes a version record (see vcodec.go); the object key
+// and bucket come from the index and are not stored.
 func encodeVersion(v *meta.ObjectVersion) ([]byte, error) {
-	c := *v
-	c.Bucket, c.Key, c.IsLatest = "", "", false
-	return encode(&c)
+	return encodeVersionBinary(v), nil
 }
 
 func decodeVersion(bucket, key string, data []byte) (*meta.ObjectVersion, error) {
 	v := new(meta.ObjectVersion)
-	if err := decode(data, v); err != nil {
+	if err := decodeVersionBinary(data, v); err != nil {
 		return nil, err
 	}
 	v.Bucket, v.Key = bucket, key
 	return v, nil
-}
-
-// blobsOnly decodes just the blob references of a version record.
-type blobsOnly struct {
-	Blobs []meta.BlobRef `json:"blobs"`
 }
 
 func encodeUpload(u *meta.Upload) ([]byte, error) {

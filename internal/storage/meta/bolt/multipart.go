@@ -258,8 +258,8 @@ func (s *Store) ForEachBlobRef(ctx context.Context, fn func(id string) error) er
 			nb := tx.Bucket(bData).Bucket(name)
 			// ver holds every version; cur only duplicates some of them.
 			err := nb.Bucket(bVer).ForEach(func(_, data []byte) error {
-				var v blobsOnly
-				if err := decode(data, &v); err != nil {
+				var v meta.ObjectVersion
+				if err := decodeVersionBinary(data, &v); err != nil {
 					return err
 				}
 				for _, r := range v.Blobs {

@@ -1,0 +1,192 @@
+package bolt
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/coffer-io/coffer/internal/storage/meta"
+)
+
+// Version records use a compact binary encoding rather than JSON: listings
+// decode one record per key, and JSON decoding dominated their cost. The
+// first byte is the encoding's own version, so it can evolve record by
+// record.
+const versionCodecV1 = 1
+
+var errCorrupt = errors.New("bolt: corrupt version record")
+
+type enc struct{ b []byte }
+
+func (e *enc) uvarint(n uint64) { e.b = binary.AppendUvarint(e.b, n) }
+func (e *enc) varint(n int64)   { e.b = binary.AppendVarint(e.b, n) }
+func (e *enc) str(s string)     { e.uvarint(uint64(len(s))); e.b = append(e.b, s...) }
+
+func (e *enc) strMap(m map[string]string) {
+	e.uvarint(uint64(len(m)))
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys) // deterministic records
+	for _, k := range keys {
+		e.str(k)
+		e.str(m[k])
+	}
+}
+
+func (e *enc) checksum(c meta.Checksum) { e.str(c.Algorithm); e.str(c.Value); e.str(c.Type) }
+
+type dec struct {
+	b   []byte
+	err error
+}
+
+func (d *dec) uvarint() uint64 {
+	if d.err != nil {
+		return 0
+	}
+	n, k := binary.Uvarint(d.b)
+	if k <= 0 {
+		d.err = errCorrupt
+		return 0
+	}
+	d.b = d.b[k:]
+	return n
+}
+
+func (d *dec) varint() int64 {
+	if d.err != nil {
+		return 0
+	}
+	n, k := binary.Varint(d.b)
+	if k <= 0 {
+		d.err = errCorrupt
+		return 0
+	}
+	d.b = d.b[k:]
+	return n
+}
+
+func (d *dec) str() string {
+	n := d.uvarint()
+	if d.err != nil {
+		return ""
+	}
+	if n > uint64(len(d.b)) {
+		d.err = errCorrupt
+		return ""
+	}
+	s := string(d.b[:n])
+	d.b = d.b[n:]
+	return s
+}
+
+// count reads a collection length, bounded by the bytes left so a corrupt
+// record cannot make us allocate wildly.
+func (d *dec) count() int {
+	n := d.uvarint()
+	if n > uint64(len(d.b)) {
+		d.err = errCorrupt
+		return 0
+	}
+	return int(n)
+}
+
+func (d *dec) strMap() map[string]string {
+	n := d.count()
+	if n == 0 {
+		return nil
+	}
+	m := make(map[string]string, n)
+	for i := 0; i < n && d.err == nil; i++ {
+		k := d.str()
+		m[k] = d.str()
+	}
+	return m
+}
+
+func (d *dec) checksum() meta.Checksum {
+	return meta.Checksum{Algorithm: d.str(), Value: d.str(), Type: d.str()}
+}
+
+func encodeVersionBinary(v *meta.ObjectVersion) []byte {
+	e := enc{b: make([]byte, 0, 256)}
+	e.b = append(e.b, versionCodecV1)
+	e.str(v.VersionID)
+	var flags byte
+	if v.DeleteMarker {
+		flags |= 1
+	}
+	e.b = append(e.b, flags)
+	e.str(v.Owner)
+	e.varint(v.Size)
+	e.str(v.ETag)
+	e.varint(v.LastModified.UnixNano())
+	e.str(v.StorageClass)
+	e.strMap(v.Headers)
+	e.strMap(v.UserMeta)
+	e.strMap(v.Tags)
+	e.checksum(v.Checksum)
+	e.uvarint(uint64(len(v.Parts)))
+	for _, p := range v.Parts {
+		e.uvarint(uint64(p.Number))
+		e.varint(p.Size)
+		e.str(p.ETag)
+		e.checksum(p.Checksum)
+	}
+	e.uvarint(uint64(len(v.Blobs)))
+	for _, b := range v.Blobs {
+		e.str(b.ID)
+		e.varint(b.Size)
+	}
+	return e.b
+}
+
+func decodeVersionBinary(data []byte, v *meta.ObjectVersion) error {
+	if len(data) == 0 || data[0] != versionCodecV1 {
+		return fmt.Errorf("%w: unknown encoding", errCorrupt)
+	}
+	d := dec{b: data[1:]}
+	v.VersionID = d.str()
+	if len(d.b) == 0 {
+		return errCorrupt
+	}
+	flags := d.b[0]
+	d.b = d.b[1:]
+	v.DeleteMarker = flags&1 != 0
+	v.Owner = d.str()
+	v.Size = d.varint()
+	v.ETag = d.str()
+	v.LastModified = time.Unix(0, d.varint()).UTC()
+	v.StorageClass = d.str()
+	v.Headers = d.strMap()
+	v.UserMeta = d.strMap()
+	v.Tags = d.strMap()
+	v.Checksum = d.checksum()
+	if n := d.count(); n > 0 {
+		v.Parts = make([]meta.PartInfo, n)
+		for i := range v.Parts {
+			p := &v.Parts[i]
+			p.Number = int(d.uvarint())
+			p.Size = d.varint()
+			p.ETag = d.str()
+			p.Checksum = d.checksum()
+		}
+	}
+	if n := d.count(); n > 0 {
+		v.Blobs = make([]meta.BlobRef, n)
+		for i := range v.Blobs {
+			v.Blobs[i] = meta.BlobRef{ID: d.str(), Size: d.varint()}
+		}
+	}
+	if d.err != nil {
+		return d.err
+	}
+	if len(d.b) != 0 {
+		return fmt.Errorf("%w: trailing bytes", errCorrupt)
+	}
+	return nil
+}
