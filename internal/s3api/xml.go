@@ -55,15 +55,21 @@ func writeXML(w http.ResponseWriter, v any) error { return writeXMLStatus(w, htt
 
 // writeXMLStatus sends an XML document with the given status.
 func writeXMLStatus(w http.ResponseWriter, status int, v any) error {
-	var b bytes.Buffer
-	b.WriteString(xml.Header)
-	if err := xml.NewEncoder(&b).Encode(v); err != nil {
-		return err
+	var body []byte
+	if a, ok := v.(xmlAppender); ok {
+		body = a.appendXML(append(make([]byte, 0, 64<<10), xml.Header...))
+	} else {
+		var b bytes.Buffer
+		b.WriteString(xml.Header)
+		if err := xml.NewEncoder(&b).Encode(v); err != nil {
+			return err
+		}
+		body = b.Bytes()
 	}
 	w.Header().Set("Content-Type", "application/xml")
-	w.Header().Set("Content-Length", strconv.Itoa(b.Len()))
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(status)
-	_, err := w.Write(b.Bytes())
+	_, err := w.Write(body)
 	return err
 }
 

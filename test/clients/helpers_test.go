@@ -84,10 +84,12 @@ func pathCandidates(name string) []string {
 
 // testContext returns a context that ends before the test's deadline.
 func testContext(t *testing.T) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), clientTimeout)
-	if dl, ok := t.Deadline(); ok {
-		ctx, cancel = context.WithDeadline(ctx, dl.Add(-30*time.Second))
+	deadline := time.Now().Add(clientTimeout)
+	// Leave go test's own deadline room to print the logs of a hung client.
+	if dl, ok := t.Deadline(); ok && dl.Add(-30*time.Second).Before(deadline) {
+		deadline = dl.Add(-30 * time.Second)
 	}
+	ctx, cancel := context.WithDeadline(context.Background(), deadline)
 	t.Cleanup(cancel)
 	return ctx
 }
