@@ -198,15 +198,17 @@ func testAWSCLI(t *testing.T, bin string, major int) {
 		mustContain(t, "ls --recursive", out, "big/big.bin", "small.txt")
 	})
 
+	// The sync tree includes an empty file and keys that need escaping.
+	tree := map[string]string{
+		"a.txt":                "alpha\n",
+		"b.txt":                "bravo\n",
+		"empty":                "",
+		"sub/c.txt":            "charlie\n",
+		"sub/deep/d.txt":       "delta\n",
+		"sub/deep/e f+ü;=.txt": "a key with a space, a plus and more\n",
+	}
 	t.Run("sync", func(t *testing.T) {
 		src := t.TempDir()
-		tree := map[string]string{
-			"a.txt":            "alpha\n",
-			"b.txt":            "bravo\n",
-			"sub/c.txt":        "charlie\n",
-			"sub/deep/d.txt":   "delta\n",
-			"sub/deep/e f.txt": "a key with a space\n",
-		}
 		writeFiles(t, src, tree)
 		dst := "s3://" + b1 + "/tree/"
 		out := a.run(t, "s3", "sync", "--no-progress", src, dst)
@@ -266,15 +268,15 @@ func testAWSCLI(t *testing.T, bin string, major int) {
 		}
 		// A recursive copy of a prefix.
 		out = a.run(t, "s3", "cp", "--no-progress", "--recursive", "s3://"+b1+"/tree/", "s3://"+b2+"/tree/")
-		if n := len(linesWith(out, "copy:")); n != 5 {
-			t.Errorf("recursive copy: %d copies, want 5:\n%s", n, out)
+		if n := len(linesWith(out, "copy:")); n != len(tree) {
+			t.Errorf("recursive copy: %d copies, want %d:\n%s", n, len(tree), out)
 		}
 	})
 
 	t.Run("rm recursive", func(t *testing.T) {
 		out := a.run(t, "s3", "rm", "--recursive", "s3://"+b1+"/tree/")
-		if n := len(linesWith(out, "delete:")); n != 5 {
-			t.Errorf("rm --recursive: %d deletes, want 5:\n%s", n, out)
+		if n := len(linesWith(out, "delete:")); n != len(tree) {
+			t.Errorf("rm --recursive: %d deletes, want %d:\n%s", n, len(tree), out)
 		}
 		out = a.run(t, "s3", "ls", "--recursive", "s3://"+b1)
 		mustNotContain(t, "ls after rm", out, "tree/")

@@ -51,10 +51,17 @@ func TestRclone(t *testing.T) {
 		"b.txt":          "bravo\n",
 		"sub/c.txt":      "charlie\n",
 		"sub/deep/d.txt": "delta\n",
+		// An empty file and a key that needs escaping.
+		"empty":           "",
+		"sub/e f+ü;=.txt": "escaped key\n",
 	}
 	writeFiles(t, src, tree)
 	bigSum := writeBigFile(t, filepath.Join(src, "big.bin"), bigSize)
-	all := []string{"a.txt", "b.txt", "big.bin", "sub/c.txt", "sub/deep/d.txt"}
+	all := []string{"big.bin"}
+	for name := range tree {
+		all = append(all, name)
+	}
+	sort.Strings(all)
 	remote := "C:" + b + "/data"
 
 	if !t.Run("mkdir", func(t *testing.T) {
@@ -120,7 +127,7 @@ func TestRclone(t *testing.T) {
 
 	t.Run("delete purge rmdir", func(t *testing.T) {
 		r.run(t, "delete", "--include", "*.txt", remote)
-		if got := lsf(t, r, remote); strings.Join(got, ",") != "big.bin" {
+		if got := lsf(t, r, remote); strings.Join(got, ",") != "big.bin,empty" {
 			t.Errorf("lsf after delete --include *.txt: %v", got)
 		}
 		// rmdir refuses a bucket that still has objects.

@@ -92,6 +92,9 @@ signature_v2 = False
 			"b.txt":          "bravo\n",
 			"sub/c.txt":      "charlie\n",
 			"sub/deep/d.txt": "delta\n",
+			// An empty file and a key that needs escaping.
+			"empty":           "",
+			"sub/e f+ü;=.txt": "escaped key\n",
 		}
 		writeFiles(t, src, tree)
 		dst := "s3://" + b + "/tree/"
