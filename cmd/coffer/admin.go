@@ -12,12 +12,11 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/coffer-io/coffer/internal/auth/sigv4"
-	"github.com/coffer-io/coffer/internal/bench"
+	"github.com/coffer-io/coffer/internal/awscreds"
 	"github.com/coffer-io/coffer/internal/s3api"
 	"github.com/coffer-io/coffer/internal/server"
 	"github.com/coffer-io/coffer/internal/storage/meta"
@@ -45,15 +44,8 @@ func (f *remoteFlags) credentials() (string, string, string, error) {
 	if id, sec := os.Getenv("AWS_ACCESS_KEY_ID"), os.Getenv("AWS_SECRET_ACCESS_KEY"); id != "" && sec != "" {
 		return id, sec, os.Getenv("AWS_SESSION_TOKEN"), nil
 	}
-	path := os.Getenv("AWS_SHARED_CREDENTIALS_FILE")
-	if path == "" {
-		home, err := os.UserHomeDir()
-		if err != nil {
-			return "", "", "", err
-		}
-		path = filepath.Join(home, ".aws", "credentials")
-	}
-	return bench.LoadCredentialsFile(path, f.Profile)
+	// An empty path means $AWS_SHARED_CREDENTIALS_FILE or ~/.aws/credentials.
+	return awscreds.Load("", f.Profile)
 }
 
 func (f *remoteFlags) httpClient() (*http.Client, error) {

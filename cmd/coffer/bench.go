@@ -8,6 +8,7 @@ import (
 
 	"github.com/dustin/go-humanize"
 
+	"github.com/coffer-io/coffer/internal/awscreds"
 	"github.com/coffer-io/coffer/internal/bench"
 )
 
@@ -42,7 +43,7 @@ func (c *benchCmd) Run() error {
 	}
 	ak, sk, tok := c.AccessKey, c.SecretKey, c.SessionToken
 	if ak == "" || sk == "" {
-		if ak, sk, tok, err = bench.LoadCredentialsFile(c.CredentialsFile, c.Profile); err != nil {
+		if ak, sk, tok, err = awscreds.Load(c.CredentialsFile, c.Profile); err != nil {
 			return err
 		}
 	}

@@ -30,9 +30,6 @@ var systemHeaders = []string{
 // UTF-8 bytes).
 const maxUserMeta = 2 << 10
 
-// maxHeaderMeta bounds the whole PUT request header section (S3: 8 KiB).
-const maxHeaderMeta = 8 << 10
-
 // objectMetadata extracts stored headers and user metadata from a PUT,
 // POST or CopyObject (REPLACE) request.
 func objectMetadata(hdr http.Header) (map[string]string, map[string]string, error) {
@@ -164,8 +161,6 @@ type checksumRequest struct {
 	value []byte
 	// trailer is set when the value arrives in the aws-chunked trailer.
 	trailer string
-	// typ is FULL_OBJECT or COMPOSITE (multipart).
-	typ string
 }
 
 // parseChecksumRequest reads x-amz-checksum-*, x-amz-sdk-checksum-algorithm,

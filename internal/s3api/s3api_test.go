@@ -303,7 +303,7 @@ func TestPutGetRoundTrip(t *testing.T) {
 		t.Fatalf("conditional head: %d", w.Code)
 	}
 	w = e.do("alice", "GET", "/alice-bucket/dir/obj", nil, nil)
-	if w.Code != 200 || !bytes.Equal(w.Body.Bytes(), body) || w.Header()["x-amz-meta-color"][0] != "blue" || w.Header().Get("Content-Type") != "text/plain" {
+	if w.Code != 200 || !bytes.Equal(w.Body.Bytes(), body) || userMeta(w, "color") != "blue" || w.Header().Get("Content-Type") != "text/plain" {
 		t.Fatalf("get: %d len %d %v", w.Code, w.Body.Len(), w.Header())
 	}
 }
@@ -329,4 +329,14 @@ func TestFullDisk(t *testing.T) {
 	if w.Code != 200 {
 		t.Fatalf("after space returned: %d %s", w.Code, w.Body)
 	}
+}
+
+// userMeta reads a user-metadata header, which S3 sends in lower case (not
+// Go's canonical form).
+func userMeta(w *httptest.ResponseRecorder, name string) string {
+	vs := w.Header()[strings.ToLower("X-Amz-Meta-"+name)]
+	if len(vs) == 0 {
+		return ""
+	}
+	return vs[0]
 }

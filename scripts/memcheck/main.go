@@ -40,6 +40,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/coffer-io/coffer/internal/awscreds"
 )
 
 // blockSize is the unit of the generated content: block i is ChaCha8
@@ -172,7 +173,7 @@ func newClient(o *options) (*s3.Client, error) {
 	if o.endpoint == "" || o.credFile == "" {
 		return nil, errors.New("-endpoint and -credentials are required")
 	}
-	id, secret, err := readCredentials(o.credFile, o.profile)
+	id, secret, _, err := awscreds.Load(o.credFile, o.profile)
 	if err != nil {
 		return nil, err
 	}
@@ -201,36 +202,6 @@ func newClient(o *options) (*s3.Client, error) {
 		// them; a failure should surface anyway.
 		Retryer: aws.NopRetryer{},
 	}), nil
-}
-
-// readCredentials reads one profile of an AWS shared credentials file.
-func readCredentials(path, profile string) (id, secret string, err error) {
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		return "", "", err
-	}
-	in := false
-	for _, line := range strings.Split(string(raw), "\n") {
-		line = strings.TrimSpace(line)
-		if strings.HasPrefix(line, "[") {
-			in = line == "["+profile+"]"
-			continue
-		}
-		k, v, ok := strings.Cut(line, "=")
-		if !in || !ok {
-			continue
-		}
-		switch strings.TrimSpace(k) {
-		case "aws_access_key_id":
-			id = strings.TrimSpace(v)
-		case "aws_secret_access_key":
-			secret = strings.TrimSpace(v)
-		}
-	}
-	if id == "" || secret == "" {
-		return "", "", fmt.Errorf("%s: no credentials for profile %s", path, profile)
-	}
-	return id, secret, nil
 }
 
 // mkbucket creates the bucket unless this account already has it.

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/md5"
@@ -31,6 +30,7 @@ import (
 	"github.com/minio/minio-go/v7"
 	miniocreds "github.com/minio/minio-go/v7/pkg/credentials"
 
+	"github.com/coffer-io/coffer/internal/awscreds"
 	"github.com/coffer-io/coffer/test/harness"
 )
 
@@ -103,23 +103,13 @@ func (s *suite) createAccount(name string) (accessKey, secretKey string) {
 // `coffer admin account create` prints.
 func parseCredentials(t testing.TB, out string) (accessKey, secretKey string) {
 	t.Helper()
-	sc := bufio.NewScanner(strings.NewReader(out))
-	for sc.Scan() {
-		k, v, ok := strings.Cut(sc.Text(), "=")
-		if !ok {
-			continue
-		}
-		switch strings.TrimSpace(k) {
-		case "aws_access_key_id":
-			accessKey = strings.TrimSpace(v)
-		case "aws_secret_access_key":
-			secretKey = strings.TrimSpace(v)
-		}
+	first, _, _ := strings.Cut(out, "\n")
+	profile := strings.Trim(strings.TrimSpace(first), "[]")
+	ak, sk, _, err := awscreds.Parse([]byte(out), profile)
+	if err != nil {
+		t.Fatalf("admin account create printed no credentials (%v):\n%s", err, out)
 	}
-	if accessKey == "" || secretKey == "" {
-		t.Fatalf("admin account create printed no credentials:\n%s", out)
-	}
-	return accessKey, secretKey
+	return ak, sk
 }
 
 // mkBucket creates a bucket with the default account.

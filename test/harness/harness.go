@@ -5,7 +5,6 @@
 package harness
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/tls"
@@ -22,6 +21,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/coffer-io/coffer/internal/awscreds"
 )
 
 var (
@@ -129,7 +130,10 @@ func (s *Server) start() {
 			t.Fatalf("%v; logs:\n%s", err, s.Logs())
 		}
 	}
-	s.AccessKey, s.SecretKey = readCredentials(t, s.CredFile, "default")
+	var err error
+	if s.AccessKey, s.SecretKey, _, err = awscreds.Load(s.CredFile, "default"); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func (s *Server) exited() bool {
@@ -283,38 +287,6 @@ func (s *Server) RunErr(ctx context.Context, name string, args ...string) (strin
 	cmd.Env = s.Env()
 	out, err := cmd.CombinedOutput()
 	return string(out), err
-}
-
-func readCredentials(t testing.TB, path, profile string) (string, string) {
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	var id, secret string
-	in := false
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		if strings.HasPrefix(line, "[") {
-			in = line == "["+profile+"]"
-			continue
-		}
-		k, v, ok := strings.Cut(line, "=")
-		if !in || !ok {
-			continue
-		}
-		switch strings.TrimSpace(k) {
-		case "aws_access_key_id":
-			id = strings.TrimSpace(v)
-		case "aws_secret_access_key":
-			secret = strings.TrimSpace(v)
-		}
-	}
-	if id == "" || secret == "" {
-		t.Fatalf("no credentials for profile %s in %s", profile, path)
-	}
-	return id, secret
 }
 
 type lockedWriter struct {

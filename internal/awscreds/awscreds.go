@@ -1,4 +1,7 @@
-package bench
+// Package awscreds reads the AWS shared-credentials file format, which
+// Coffer writes on first start and which every AWS tool reads; the CLI, the
+// load generator and the test harnesses all parse it here.
+package awscreds
 
 import (
 	"bufio"
@@ -9,7 +12,7 @@ import (
 	"strings"
 )
 
-// LoadCredentialsFile reads keys from an AWS shared-credentials file:
+// Load reads keys from an AWS shared-credentials file:
 //
 //	[profile]
 //	aws_access_key_id = ...
@@ -19,7 +22,7 @@ import (
 // An empty path means $AWS_SHARED_CREDENTIALS_FILE, else ~/.aws/credentials;
 // an empty profile means $AWS_PROFILE, else "default". A "[profile name]"
 // header (the ~/.aws/config spelling) is accepted as well.
-func LoadCredentialsFile(path, profile string) (accessKey, secret, token string, err error) {
+func Load(path, profile string) (accessKey, secret, token string, err error) {
 	if path == "" {
 		path = os.Getenv("AWS_SHARED_CREDENTIALS_FILE")
 	}
@@ -40,7 +43,7 @@ func LoadCredentialsFile(path, profile string) (accessKey, secret, token string,
 	if err != nil {
 		return "", "", "", fmt.Errorf("read credentials file: %w", err)
 	}
-	accessKey, secret, token, found, err := parseCredentials(data, profile)
+	accessKey, secret, token, found, err := parse(data, profile)
 	switch {
 	case err != nil:
 		return "", "", "", fmt.Errorf("%s: %w", path, err)
@@ -52,7 +55,22 @@ func LoadCredentialsFile(path, profile string) (accessKey, secret, token string,
 	return accessKey, secret, token, nil
 }
 
-func parseCredentials(data []byte, profile string) (accessKey, secret, token string, found bool, err error) {
+// Parse reads one profile from credentials-file text, such as the section
+// `coffer admin account create` prints.
+func Parse(data []byte, profile string) (accessKey, secret, token string, err error) {
+	accessKey, secret, token, found, err := parse(data, profile)
+	switch {
+	case err != nil:
+		return "", "", "", err
+	case !found:
+		return "", "", "", fmt.Errorf("profile %q not found", profile)
+	case accessKey == "" || secret == "":
+		return "", "", "", fmt.Errorf("profile %q lacks aws_access_key_id or aws_secret_access_key", profile)
+	}
+	return accessKey, secret, token, nil
+}
+
+func parse(data []byte, profile string) (accessKey, secret, token string, found bool, err error) {
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	inProfile := false
 	for lineNo := 1; sc.Scan(); lineNo++ {

@@ -1,4 +1,4 @@
-package bench
+package awscreds
 
 import (
 	"os"
@@ -7,7 +7,7 @@ import (
 	"testing"
 )
 
-func TestLoadCredentialsFile(t *testing.T) {
+func TestLoad(t *testing.T) {
 	const file = `# shared credentials
 [default]
 aws_access_key_id = AKIDDEFAULT
@@ -64,7 +64,7 @@ this line has no equals sign
 			if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
 				t.Fatal(err)
 			}
-			key, secret, token, err := LoadCredentialsFile(path, tc.profile)
+			key, secret, token, err := Load(path, tc.profile)
 			if tc.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 					t.Fatalf("error = %v, want one mentioning %q", err, tc.wantErr)
@@ -89,13 +89,13 @@ func TestLoadCredentialsFileDefaultPath(t *testing.T) {
 	}
 	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", path)
 	t.Setenv("AWS_PROFILE", "ci")
-	key, secret, _, err := LoadCredentialsFile("", "")
+	key, secret, _, err := Load("", "")
 	if err != nil || key != "K" || secret != "S" {
 		t.Fatalf("got %q %q %v", key, secret, err)
 	}
 
 	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(dir, "missing"))
-	if _, _, _, err := LoadCredentialsFile("", "ci"); err == nil {
+	if _, _, _, err := Load("", "ci"); err == nil {
 		t.Fatal("missing file: no error")
 	}
 }
