@@ -17,8 +17,13 @@ else
 fi
 
 go mod download
+echo "== gofmt"
+unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
+if [ -n "$unformatted" ]; then echo "gofmt needed: $unformatted" >&2; exit 1; fi
 echo "== go vet"
 go vet ./...
+echo "== staticcheck"
+go run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
 echo "== go test"
 # shellcheck disable=SC2086
 go test -count=1 -timeout 25m ${GOTESTFLAGS:-} ./...

@@ -486,9 +486,6 @@ func (h *Handler) writeError(w *statusWriter, r *http.Request, rq *request, err 
 	}
 	if e.Status == http.StatusNotModified || r.Method == http.MethodHead {
 		w.Header().Del("Content-Type")
-		if r.Method == http.MethodHead && e.Status != http.StatusNotModified {
-			w.Header().Set("X-Amz-Error-Code", e.Code)
-		}
 		w.WriteHeader(e.Status)
 		return
 	}
