@@ -284,7 +284,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.metrics.observe(rq.op, ev.Status, ev.BytesIn, ev.BytesOut, ev.Duration)
 }
 
+// maxHeaderSection is S3's limit on a request's header section.
+const maxHeaderSection = 8192
+
 func (h *Handler) pipeline(w http.ResponseWriter, r *http.Request, rq *request) error {
+	if n := headerSectionSize(r); n > maxHeaderSection {
+		return s3err.RequestHeaderSectionTooLarge.With("MaxSizeAllowed", strconv.Itoa(maxHeaderSection))
+	}
 	q, err := url.ParseQuery(r.URL.RawQuery)
 	if err != nil {
 		return s3err.InvalidURI.Wrap(err)
@@ -339,6 +345,17 @@ func (h *Handler) pipeline(w http.ResponseWriter, r *http.Request, rq *request) 
 	}
 	applyCORS(w, r, rq.bucket)
 	return handlers[rq.op](h, w, r, rq)
+}
+
+// headerSectionSize is the size of the request's header lines as sent.
+func headerSectionSize(r *http.Request) int {
+	n := len("Host: \r\n") + len(r.Host)
+	for k, vs := range r.Header {
+		for _, v := range vs {
+			n += len(k) + len(": \r\n") + len(v)
+		}
+	}
+	return n
 }
 
 // authorizeExtra authorizes a second resource a request touches (the

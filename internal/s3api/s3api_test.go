@@ -267,6 +267,8 @@ func TestBadInputChangesNothing(t *testing.T) {
 		{"bad range", "GET", "/alice-bucket/none", "", map[string]string{"Range": "bytes=9-1"}, 404, "NoSuchKey"},
 		{"sse header", "PUT", "/alice-bucket/k", "x", map[string]string{"X-Amz-Server-Side-Encryption": "AES256"}, 501, "NotImplemented"},
 		{"public acl", "PUT", "/alice-bucket/k", "x", map[string]string{"X-Amz-Acl": "public-read"}, 501, "NotImplemented"},
+		{"header section over 8 KiB", "PUT", "/alice-bucket/k", "x", map[string]string{"X-Amz-Meta-A": strings.Repeat("a", 1500), "X-Amz-Meta-B": strings.Repeat("b", 1500), "X-Amz-Meta-C": strings.Repeat("c", 1500), "X-Amz-Meta-D": strings.Repeat("d", 1500), "X-Amz-Meta-E": strings.Repeat("e", 1500), "X-Amz-Meta-F": strings.Repeat("f", 1500)}, 400, "RequestHeaderSectionTooLarge"},
+		{"user metadata over 2 KiB", "PUT", "/alice-bucket/k", "x", map[string]string{"X-Amz-Meta-A": strings.Repeat("a", 2100)}, 400, "MetadataTooLarge"},
 	}
 	for _, tc := range cases {
 		w := e.do("alice", tc.method, tc.target, []byte(tc.body), tc.hdr)
