@@ -57,11 +57,7 @@ func (h *Handler) authenticate(r *http.Request, rq *request) error {
 		// be forged or stale.
 		return s3err.InvalidToken
 	}
-	service := "s3"
-	if rq.op.isAdmin() {
-		service = adminService
-	}
-	if err := a.CheckScope(h.cfg.Region, service); err != nil {
+	if err := a.CheckScope(h.cfg.Region, rq.op.service()); err != nil {
 		return err
 	}
 	secret, p, err := h.cfg.Keys.Lookup(r.Context(), a.AccessKeyID)

@@ -46,7 +46,10 @@ type Config struct {
 	Authorizer  authz.Authorizer
 	Audit       audit.Sink
 	Admin       AdminService
-	Logger      *slog.Logger
+	// Query holds the Query-protocol services (IAM, STS) by SigV4 service
+	// name.
+	Query  map[string]QueryService
+	Logger *slog.Logger
 	// Now is the clock for authentication (never moved by tests).
 	Now func() time.Time
 	// MaxObjectSize bounds single PUTs (AWS: 5 GiB).
@@ -261,7 +264,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	_, _ = io.CopyN(io.Discard, r.Body, 64<<10)
 
 	ev := rq.ev
-	ev.Operation = rq.op.String()
+	if ev.Operation == "" {
+		ev.Operation = rq.op.String()
+	}
 	ev.Status = sw.status
 	if ev.Status == 0 {
 		ev.Status = http.StatusOK
@@ -300,6 +305,13 @@ func (h *Handler) pipeline(w http.ResponseWriter, r *http.Request, rq *request) 
 	if isAdminPath(r.URL.Path) {
 		rq.op = classifyAdmin(r)
 		rq.ev.Service = "admin"
+		rq.t = target{}
+	} else if svc := queryServiceOf(r); svc != "" {
+		rq.op = OpIAM
+		if svc == "sts" {
+			rq.op = OpSTS
+		}
+		rq.ev.Service = svc
 		rq.t = target{}
 	} else {
 		rq.op = classify(r, rq.t, q)
@@ -401,7 +413,9 @@ func (h *Handler) validateTarget(rq *request) error {
 
 // authorize builds the authorization request and asks the Authorizer.
 func (h *Handler) authorize(r *http.Request, rq *request) error {
-	if rq.op == OpPreflight {
+	if rq.op == OpPreflight || rq.op.isQuery() {
+		// Query calls are authorized in serveQuery, once the form names
+		// the action.
 		return nil
 	}
 	// S3 answers an anonymous request naming a bucket that does not exist
@@ -506,8 +520,19 @@ func (h *Handler) writeError(w *statusWriter, r *http.Request, rq *request, err 
 		w.WriteHeader(e.Status)
 		return
 	}
-	body := encodeError(e, r, rq, h.hostID)
-	w.Header().Set("Content-Type", "application/xml")
+	var body []byte
+	if svc := h.cfg.Query[rq.op.service()]; rq.op.isQuery() && svc != nil {
+		if e.Code == s3err.InvalidAccessKeyID.Code {
+			// IAM and STS name an unknown key differently from S3.
+			e = queryError("InvalidClientTokenId", 403, "The security token included in the request is invalid.")
+			rq.ev.ErrorCode = e.Code
+		}
+		body = encodeQueryError(e, svc.Namespace(), rq.id)
+		w.Header().Set("Content-Type", "text/xml")
+	} else {
+		body = encodeError(e, r, rq, h.hostID)
+		w.Header().Set("Content-Type", "application/xml")
+	}
 	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(e.Status)
 	_, _ = w.Write(body)

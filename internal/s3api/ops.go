@@ -53,8 +53,9 @@ const (
 	numOps
 )
 
-// numAllOps counts S3 and admin operations (admin ones follow numOps).
-const numAllOps = numOps + 1
+// numAllOps counts S3, admin and Query-protocol operations (the latter
+// follow numOps).
+const numAllOps = numOps + 3
 
 // Resource scopes for building the resource ARN.
 const (
