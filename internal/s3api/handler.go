@@ -256,8 +256,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}{cr, r.Body}
 
 	err := h.pipeline(sw, r, rq)
+	abort := false
 	if err != nil {
-		h.writeError(sw, r, rq, err)
+		abort = h.writeError(sw, r, rq, err)
 	}
 	// Drain a little of an unread body so the connection can be reused,
 	// but never read an unbounded amount for a failed request.
@@ -287,7 +288,17 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	h.metrics.observe(rq.op, ev.Status, ev.BytesIn, ev.BytesOut, ev.Duration)
+	if abort {
+		// The response was already under way when the request failed:
+		// cutting the connection is the only way to tell the client, and
+		// it happens after the audit record so no failure goes unrecorded.
+		panic(http.ErrAbortHandler)
+	}
 }
+
+// errAbortResponse reports a failure after the response headers were
+// sent (a body write failed); the connection must be cut.
+var errAbortResponse = errors.New("s3api: response aborted")
 
 // maxHeaderSection is S3's limit on a request's header section.
 const maxHeaderSection = 8192
@@ -496,8 +507,13 @@ func sourceIP(r *http.Request) string {
 	return host
 }
 
-// writeError sends an S3 error response.
-func (h *Handler) writeError(w *statusWriter, r *http.Request, rq *request, err error) {
+// writeError sends an S3 error response. It reports true when the response
+// had already started, so the caller must abort the connection.
+func (h *Handler) writeError(w *statusWriter, r *http.Request, rq *request, err error) bool {
+	if errors.Is(err, errAbortResponse) {
+		rq.ev.Outcome = audit.OutcomeFailed
+		return true
+	}
 	e := s3err.From(err)
 	if e.Status >= 500 {
 		h.log.Error("request failed", "request_id", rq.id, "op", rq.op.String(), "err", err)
@@ -508,7 +524,8 @@ func (h *Handler) writeError(w *statusWriter, r *http.Request, rq *request, err 
 	if w.status != 0 {
 		// Headers already went out (a failure mid-body): all we can do
 		// is cut the connection so the client sees a truncated body.
-		panic(http.ErrAbortHandler)
+		rq.ev.Outcome = audit.OutcomeFailed
+		return true
 	}
 	for k, vs := range e.Header {
 		for _, v := range vs {
@@ -518,7 +535,7 @@ func (h *Handler) writeError(w *statusWriter, r *http.Request, rq *request, err 
 	if e.Status == http.StatusNotModified || r.Method == http.MethodHead {
 		w.Header().Del("Content-Type")
 		w.WriteHeader(e.Status)
-		return
+		return false
 	}
 	var body []byte
 	if svc := h.cfg.Query[rq.op.service()]; rq.op.isQuery() && svc != nil {
@@ -536,4 +553,5 @@ func (h *Handler) writeError(w *statusWriter, r *http.Request, rq *request, err 
 	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(e.Status)
 	_, _ = w.Write(body)
+	return false
 }

@@ -380,7 +380,7 @@ func (h *Handler) getObject(w http.ResponseWriter, r *http.Request, rq *request)
 	if _, err := io.CopyBuffer(writerOnly{w}, io.NewSectionReader(rd, start, length), *buf); err != nil {
 		// The status line is gone; the client sees a short body.
 		h.log.Debug("object body write failed", "request_id", rq.id, "err", err)
-		panic(http.ErrAbortHandler)
+		return errAbortResponse
 	}
 	return nil
 }
