@@ -52,6 +52,7 @@ func (h *Handler) authenticate(r *http.Request, rq *request) error {
 		rq.authType = "header"
 	}
 	rq.ev.AccessKeyID = a.AccessKeyID
+	rq.authTime = a.Date
 	if a.SecurityToken != "" {
 		// Session credentials arrive with STS; until then a token can only
 		// be forged or stale.

@@ -101,6 +101,10 @@ type request struct {
 	q         url.Values
 	principal *authn.Principal
 	authType  string
+	// authTime is the signature's timestamp (s3:signatureAge).
+	authTime time.Time
+	// cond caches the condition-key context (see conditions.go).
+	cond map[string][]string
 	// bucket is the target bucket's record, loaded before authorization
 	// (nil for service-level operations or a missing bucket).
 	bucket *meta.Bucket
@@ -384,18 +388,19 @@ func headerSectionSize(r *http.Request) int {
 // authorizeExtra authorizes a second resource a request touches (the
 // source of a copy) through the same Authorizer.
 func (h *Handler) authorizeExtra(r *http.Request, rq *request, action, resource, owner string) error {
-	d := h.cfg.Authorizer.Authorize(r.Context(), &authz.Request{
-		Principal: rq.principal, Actions: []string{action}, Resource: resource, ResourceOwner: owner,
-		Conditions: map[string][]string{
-			"aws:SourceIp":        {rq.ev.SourceIP},
-			"aws:SecureTransport": {strconv.FormatBool(r.TLS != nil)},
-		},
-	})
-	if !d.Allowed {
+	if !h.allowed(r, rq, action, resource, owner) {
 		rq.ev.Outcome = audit.OutcomeDenied
 		return s3err.AccessDenied
 	}
 	return nil
+}
+
+// allowed asks the Authorizer about one action on one resource.
+func (h *Handler) allowed(r *http.Request, rq *request, action, resource, owner string) bool {
+	return h.cfg.Authorizer.Authorize(r.Context(), &authz.Request{
+		Principal: rq.principal, Actions: []string{action}, Resource: resource, ResourceOwner: owner,
+		Conditions: h.conditionContext(r, rq),
+	}).Allowed
 }
 
 // validateTarget checks bucket and key syntax and loads the bucket.
@@ -424,9 +429,10 @@ func (h *Handler) validateTarget(rq *request) error {
 
 // authorize builds the authorization request and asks the Authorizer.
 func (h *Handler) authorize(r *http.Request, rq *request) error {
-	if rq.op == OpPreflight || rq.op.isQuery() {
+	if rq.op == OpPreflight || rq.op.isQuery() || rq.op == OpDeleteObjects {
 		// Query calls are authorized in serveQuery, once the form names
-		// the action.
+		// the action; DeleteObjects key by key, as S3 reports denials
+		// per key inside a successful response.
 		return nil
 	}
 	// S3 answers an anonymous request naming a bucket that does not exist
@@ -436,10 +442,7 @@ func (h *Handler) authorize(r *http.Request, rq *request) error {
 		return s3err.NoSuchBucket
 	}
 	info := opTable[rq.op]
-	ar := &authz.Request{Principal: rq.principal, Resource: "*"}
-	if info.action != "" {
-		ar.Actions = []string{actionFor(rq)}
-	}
+	ar := &authz.Request{Principal: rq.principal, Resource: "*", Actions: actionsFor(r, rq)}
 	switch {
 	case rq.t.bucket != "" && info.scope == scopeObject:
 		ar.Resource = "arn:aws:s3:::" + rq.t.bucket + "/" + rq.t.key
@@ -456,12 +459,7 @@ func (h *Handler) authorize(r *http.Request, rq *request) error {
 	if rq.op.isAdmin() {
 		ar.ResourceOwner = h.cfg.Admin.DefaultAccountID()
 	}
-	ar.Conditions = map[string][]string{
-		"aws:SourceIp":        {rq.ev.SourceIP},
-		"aws:SecureTransport": {strconv.FormatBool(r.TLS != nil)},
-		"aws:CurrentTime":     {h.cfg.Now().UTC().Format(time.RFC3339)},
-		"aws:UserAgent":       {r.UserAgent()},
-	}
+	ar.Conditions = h.conditionContext(r, rq)
 	d := h.cfg.Authorizer.Authorize(r.Context(), ar)
 	if !d.Allowed {
 		rq.ev.Outcome = audit.OutcomeDenied

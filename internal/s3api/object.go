@@ -513,6 +513,14 @@ func (h *Handler) deleteObjects(w http.ResponseWriter, r *http.Request, rq *requ
 				continue
 			}
 		}
+		action := "s3:DeleteObject"
+		if o.VersionID != "" {
+			action = "s3:DeleteObjectVersion"
+		}
+		if !h.allowed(r, rq, action, "arn:aws:s3:::"+rq.t.bucket+"/"+o.Key, rq.bucket.Owner) {
+			res.Errors = append(res.Errors, deleteError{Key: o.Key, VersionID: o.VersionID, Code: s3err.AccessDenied.Code, Message: s3err.AccessDenied.Message})
+			continue
+		}
 		dr, err := h.obj.DeleteObject(r.Context(), rq.t.bucket, o.Key, o.VersionID)
 		if err != nil && !errors.Is(err, meta.ErrVersionNotFound) && !errors.Is(err, meta.ErrObjectNotFound) {
 			e := s3err.From(err)

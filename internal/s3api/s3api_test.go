@@ -2,6 +2,8 @@ package s3api
 
 import (
 	"bytes"
+	"crypto/md5"
+	"encoding/base64"
 	"context"
 	"encoding/xml"
 	"io"
@@ -341,4 +343,9 @@ func userMeta(w *httptest.ResponseRecorder, name string) string {
 		return ""
 	}
 	return vs[0]
+}
+
+func md5b64(s string) string {
+	sum := md5.Sum([]byte(s))
+	return base64.StdEncoding.EncodeToString(sum[:])
 }

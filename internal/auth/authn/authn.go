@@ -25,6 +25,8 @@ type Principal struct {
 	AccountID   string
 	CanonicalID string
 	UserName    string // empty for root and anonymous
+	// UserID is the IAM unique id (AIDA…) of an IAM user, when known.
+	UserID      string
 	AccessKeyID string
 	ARN         string
 }
