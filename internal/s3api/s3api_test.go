@@ -2,9 +2,9 @@ package s3api
 
 import (
 	"bytes"
+	"context"
 	"crypto/md5"
 	"encoding/base64"
-	"context"
 	"encoding/xml"
 	"io"
 	"log/slog"
