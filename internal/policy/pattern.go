@@ -1,0 +1,324 @@
+package policy
+
+import (
+	"strings"
+	"unicode/utf8"
+)
+
+// A pattern is a compiled policy string: an action name, one field of a
+// resource ARN, or a condition value. It is a sequence of literal text,
+// wildcards (only where the element interprets them) and policy variables
+// (only in 2012-10-17 documents, and only where AWS substitutes them).
+//
+// Substituted variable values are matched literally: a "*" inside a user
+// name or an s3:prefix never acts as a wildcard. That is what the ${*},
+// ${?} and ${$} escapes imply (the policy author's text is the only place
+// wildcards come from), and it keeps a request-controlled value from
+// widening a grant.
+
+type tokKind uint8
+
+const (
+	tLit   tokKind = iota // literal text
+	tStar                 // * : any run of characters, possibly empty
+	tQuest                // ? : exactly one character
+	tVar                  // ${key} or ${key, 'default'}
+)
+
+type token struct {
+	kind   tokKind
+	lit    string  // tLit
+	key    condKey // tVar
+	def    string  // tVar: default value
+	hasDef bool    // tVar
+}
+
+// Pattern fast paths, chosen at compile time so that the common shapes
+// ("s3:GetObject", "s3:Get*", "*") match without the general loop.
+const (
+	pmGeneral uint8 = iota
+	pmExact         // one literal
+	pmPrefix        // literal followed by *
+	pmAny           // * alone
+)
+
+type pattern struct {
+	toks    []token
+	mode    uint8
+	lit     string // pmExact, pmPrefix
+	hasVars bool
+	hasWild bool
+}
+
+// compilePattern compiles s. wild makes * and ? wildcards; vars makes ${…}
+// a policy variable (otherwise it is literal text, as in 2008-10-17
+// documents).
+func compilePattern(s string, wild, vars bool) pattern {
+	var p pattern
+	var lit strings.Builder
+	flush := func() {
+		if lit.Len() > 0 {
+			p.toks = append(p.toks, token{kind: tLit, lit: lit.String()})
+			lit.Reset()
+		}
+	}
+	for i := 0; i < len(s); {
+		c := s[i]
+		if vars && c == '$' && i+1 < len(s) && s[i+1] == '{' {
+			end := strings.IndexByte(s[i+2:], '}')
+			if end >= 0 {
+				inner := s[i+2 : i+2+end]
+				i += 2 + end + 1
+				switch inner {
+				case "*", "?", "$":
+					lit.WriteString(inner)
+					continue
+				}
+				flush()
+				p.toks = append(p.toks, parseVariable(inner))
+				p.hasVars = true
+				continue
+			}
+		}
+		if wild && c == '*' {
+			flush()
+			if n := len(p.toks); n == 0 || p.toks[n-1].kind != tStar {
+				p.toks = append(p.toks, token{kind: tStar})
+			}
+			p.hasWild = true
+			i++
+			continue
+		}
+		if wild && c == '?' {
+			flush()
+			p.toks = append(p.toks, token{kind: tQuest})
+			p.hasWild = true
+			i++
+			continue
+		}
+		lit.WriteByte(c)
+		i++
+	}
+	flush()
+	switch {
+	case p.hasVars:
+		p.mode = pmGeneral
+	case len(p.toks) == 0:
+		p.mode, p.lit = pmExact, ""
+	case len(p.toks) == 1 && p.toks[0].kind == tLit:
+		p.mode, p.lit = pmExact, p.toks[0].lit
+	case len(p.toks) == 1 && p.toks[0].kind == tStar:
+		p.mode = pmAny
+	case len(p.toks) == 2 && p.toks[0].kind == tLit && p.toks[1].kind == tStar:
+		p.mode, p.lit = pmPrefix, p.toks[0].lit
+	}
+	return p
+}
+
+// parseVariable parses the inside of ${…}: a context key, optionally
+// followed by a comma and a single-quoted default ("aws:username, 'x'").
+func parseVariable(inner string) token {
+	t := token{kind: tVar}
+	key := inner
+	if c := strings.IndexByte(inner, ','); c >= 0 {
+		rest := strings.TrimSpace(inner[c+1:])
+		if len(rest) >= 2 && rest[0] == '\'' && rest[len(rest)-1] == '\'' {
+			key = inner[:c]
+			t.def, t.hasDef = rest[1:len(rest)-1], true
+		}
+	}
+	t.key = newCondKey(strings.TrimSpace(key))
+	return t
+}
+
+// text returns the pattern's text when it is a plain literal (no
+// wildcards, no variables).
+func (p *pattern) text() (string, bool) {
+	if p.mode == pmExact {
+		return p.lit, true
+	}
+	return "", false
+}
+
+// match reports whether s matches p. fold makes literal comparison
+// ASCII-case-insensitive (action names). Variables are resolved through e;
+// a variable without a value (and without a default) makes the pattern
+// match nothing, which is AWS's "no equal or like value".
+func (p *pattern) match(s string, fold bool, e *evalCtx) bool {
+	switch p.mode {
+	case pmExact:
+		return eqFold(s, p.lit, fold)
+	case pmPrefix:
+		return len(s) >= len(p.lit) && eqFold(s[:len(p.lit)], p.lit, fold)
+	case pmAny:
+		return true
+	}
+	return globMatch(p.toks, s, fold, e)
+}
+
+func eqFold(a, b string, fold bool) bool {
+	if !fold {
+		return a == b
+	}
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		x, y := a[i], b[i]
+		if x == y {
+			continue
+		}
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
+}
+
+// globMatch is the classic wildcard matcher with a single backtrack point:
+// on a mismatch it returns to the most recent star and lets it absorb one
+// more character. That is complete because every other token matches a
+// fixed amount of text, so an earlier star never needs to be revisited once
+// a later one has been passed. Worst case O(len(toks)·len(s)).
+func globMatch(toks []token, s string, fold bool, e *evalCtx) bool {
+	ti, si := 0, 0
+	starTi, starSi := -1, 0
+	for {
+		if ti < len(toks) {
+			t := &toks[ti]
+			switch t.kind {
+			case tStar:
+				starTi, starSi = ti, si
+				ti++
+				continue
+			case tQuest:
+				if si < len(s) {
+					_, n := utf8.DecodeRuneInString(s[si:])
+					si += n
+					ti++
+					continue
+				}
+			case tLit:
+				if len(s)-si >= len(t.lit) && eqFold(s[si:si+len(t.lit)], t.lit, fold) {
+					si += len(t.lit)
+					ti++
+					continue
+				}
+			case tVar:
+				v, ok := e.variable(t)
+				if !ok {
+					return false
+				}
+				if len(s)-si >= len(v) && eqFold(s[si:si+len(v)], v, fold) {
+					si += len(v)
+					ti++
+					continue
+				}
+			}
+		} else if si == len(s) {
+			return true
+		}
+		if starTi < 0 || starSi >= len(s) {
+			return false
+		}
+		_, n := utf8.DecodeRuneInString(s[starSi:])
+		starSi += n
+		ti, si = starTi+1, starSi
+	}
+}
+
+// substitute returns p's text with variables replaced, for the rare
+// comparisons that need the whole string (case-insensitive equality, ARN
+// values whose variables may contain colons). ok is false when a variable
+// has no value.
+func (p *pattern) substitute(e *evalCtx) (string, bool) {
+	if !p.hasVars {
+		if s, ok := p.text(); ok {
+			return s, true
+		}
+	}
+	var b strings.Builder
+	for i := range p.toks {
+		t := &p.toks[i]
+		switch t.kind {
+		case tLit:
+			b.WriteString(t.lit)
+		case tStar:
+			b.WriteByte('*')
+		case tQuest:
+			b.WriteByte('?')
+		case tVar:
+			v, ok := e.variable(t)
+			if !ok {
+				return "", false
+			}
+			b.WriteString(v)
+		}
+	}
+	return b.String(), true
+}
+
+// couldMatch reports whether s (whole) or some string starting with s
+// (!whole) matches p, counting variables as able to produce anything. It
+// decides whether a bucket-policy resource can refer to a given bucket.
+func (p *pattern) couldMatch(s string, whole bool) bool {
+	// An NFA over (token, offset inside a literal) positions: literal
+	// tokens are consumed character by character; a star or a variable
+	// may absorb any character or be skipped.
+	type pos struct{ ti, off int }
+	cur := map[pos]bool{{0, 0}: true}
+	expand := func(m map[pos]bool) {
+		for changed := true; changed; {
+			changed = false
+			for q := range m {
+				if q.ti < len(p.toks) && q.off == 0 && (p.toks[q.ti].kind == tStar || p.toks[q.ti].kind == tVar) {
+					n := pos{q.ti + 1, 0}
+					if !m[n] {
+						m[n] = true
+						changed = true
+					}
+				}
+			}
+		}
+	}
+	expand(cur)
+	for _, c := range s {
+		next := map[pos]bool{}
+		for q := range cur {
+			if q.ti >= len(p.toks) {
+				continue
+			}
+			t := &p.toks[q.ti]
+			switch t.kind {
+			case tStar, tVar:
+				next[q] = true // absorbs c, stays
+			case tQuest:
+				next[pos{q.ti + 1, 0}] = true
+			case tLit:
+				r, size := utf8.DecodeRuneInString(t.lit[q.off:])
+				if r == c {
+					if q.off+size == len(t.lit) {
+						next[pos{q.ti + 1, 0}] = true
+					} else {
+						next[pos{q.ti, q.off + size}] = true
+					}
+				}
+			}
+		}
+		expand(next)
+		if len(next) == 0 {
+			return false
+		}
+		cur = next
+	}
+	if !whole {
+		return true
+	}
+	return cur[pos{len(p.toks), 0}]
+}
