@@ -3,6 +3,7 @@ package iam
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sort"
 	"strings"
 	"time"
@@ -42,6 +43,14 @@ func (s *Service) CreateAccessKey(ctx context.Context, account, userName string)
 		}
 		if max := s.quota(func(q Quotas) int { return q.AccessKeys }); len(keys) >= max {
 			return Errorf(ErrLimitExceeded, "Cannot exceed quota for AccessKeysPerUser: %d", max)
+		}
+		// PutAccessKey replaces a key of the same id; a fresh random id
+		// never collides in practice, but must not overwrite if it does.
+		if _, err := tx.AccessKey(id); !errors.Is(err, ErrNotFound) {
+			if err == nil {
+				err = fmt.Errorf("iam: new access key id %s is taken", id)
+			}
+			return err
 		}
 		k := &AccessKey{AccessKeyID: id, SecretAccessKey: secret, UserName: owner, Status: StatusActive, CreateDate: now}
 		if err := tx.PutAccessKey(k); err != nil {

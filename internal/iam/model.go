@@ -54,12 +54,16 @@ type PolicyKind int
 
 // Policy kinds passed to Service.Validate.
 const (
-	// Identity: inline policies and managed policy versions.
+	// Identity: an inline policy of a user, group or role.
 	Identity PolicyKind = iota + 1
+	// Managed: a version of a customer managed policy. IAM holds these
+	// to stricter rules than inline policies (Version 2012-10-17 is
+	// required), hence a kind of its own.
+	Managed
 	// Trust: a role's assume-role policy.
 	Trust
 	// Boundary: a managed policy's default version when it is set as a
-	// permissions boundary (it was validated as Identity when created).
+	// permissions boundary (it was validated as Managed when created).
 	Boundary
 )
 
@@ -68,6 +72,8 @@ func (k PolicyKind) String() string {
 	switch k {
 	case Identity:
 		return "identity"
+	case Managed:
+		return "managed"
 	case Trust:
 		return "trust"
 	case Boundary:
@@ -245,6 +251,6 @@ type Page[T any] struct {
 	Marker      string
 }
 
-// lower is the case-folded form under which names are unique. IAM names
-// are ASCII, so simple lower-casing is exact.
+// lower is the case-folded form under which names (ASCII, so lower-casing
+// is exact) and tag keys are unique.
 func lower(s string) string { return strings.ToLower(s) }

@@ -82,7 +82,7 @@ func (s *Service) CreatePolicy(ctx context.Context, account string, in CreatePol
 
 func (s *Service) validateManaged(doc string) error {
 	max := s.quota(func(q Quotas) int { return q.ManagedPolicySize })
-	return s.validate("policyDocument", doc, Identity, max, "Cannot exceed quota for PolicySize: "+strconv.Itoa(max))
+	return s.validate("policyDocument", doc, Managed, max, "Cannot exceed quota for PolicySize: "+strconv.Itoa(max))
 }
 
 // GetPolicy returns a managed policy with its versions.

@@ -56,10 +56,12 @@ const (
 // not change once the Service is in use.
 type Service struct {
 	Store Store
-	// Validate checks a policy document of a kind. Its errors become
-	// MalformedPolicyDocument with the error's text as the message,
-	// unless it returns an *Error, which is passed through. Nil checks
-	// only that the document is a JSON object.
+	// Validate checks a policy document of a kind (size quotas and the
+	// API's character set are checked before). Its errors become
+	// MalformedPolicyDocument with the error's text as the message (a
+	// leading "MalformedPolicyDocument: " removed), unless it returns an
+	// *Error, which is passed through. Nil checks only that the document
+	// is a JSON object.
 	Validate func(doc []byte, kind PolicyKind) error
 	Quotas   Quotas
 	// Now is the clock (time.Now if nil). Dates are kept in UTC with
@@ -123,7 +125,10 @@ func (s *Service) validateContent(doc string, kind PolicyKind) error {
 	if errors.As(err, &e) {
 		return e
 	}
-	return Errorf(ErrMalformedPolicyDocument, "%s", err.Error())
+	// Validators that render their errors as "Code: message" (package
+	// policy's do) must not have the code repeated in the message.
+	msg, _ := strings.CutPrefix(err.Error(), ErrMalformedPolicyDocument.Error()+": ")
+	return Errorf(ErrMalformedPolicyDocument, "%s", msg)
 }
 
 // notFound maps a store's ErrNotFound to NoSuchEntity for kind/name and

@@ -165,15 +165,28 @@ func checkDocumentText(field, doc string) error {
 	return nil
 }
 
-// policySize is a document's size as IAM counts it against quotas:
-// characters, not counting white space.
+// policySize is a document's size as IAM counts it against quotas: in
+// characters, not counting white space outside JSON strings (white space
+// inside string values counts). Package policy's Size counts the same way.
 func policySize(doc string) int {
 	n := 0
+	inString, escaped := false, false
 	for _, r := range doc {
-		switch r {
-		case ' ', '\t', '\n', '\r':
+		switch {
+		case inString:
+			n++
+			switch {
+			case escaped:
+				escaped = false
+			case r == '\\':
+				escaped = true
+			case r == '"':
+				inString = false
+			}
+		case r == ' ' || r == '\t' || r == '\n' || r == '\r':
 		default:
 			n++
+			inString = r == '"'
 		}
 	}
 	return n

@@ -101,19 +101,19 @@ func requirement(service string, form url.Values, account string, res *resolver)
 	case resUser:
 		name := form.Get("UserName")
 		if name == "" && o.self {
+			// The calling user; without a resolver (ActionFor) it is
+			// unknown and the resource stays "*".
 			switch {
 			case res == nil:
-				return req, nil
 			case res.caller.IsRoot():
 				req.Resource = iam.RootARN(account)
-				return req, nil
 			case res.caller.Type == authn.TypeIAMUser:
 				name = res.caller.UserName
-			default:
-				return req, nil
 			}
 		}
-		err = entity(iam.KindUser, name)
+		if name != "" {
+			err = entity(iam.KindUser, name)
+		}
 	case resGroup:
 		err = entity(iam.KindGroup, form.Get("GroupName"))
 	case resRole:
