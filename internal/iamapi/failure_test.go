@@ -31,7 +31,7 @@ func TestInternalFailure(t *testing.T) {
 	if l := logs.String(); !strings.Contains(l, "disk on fire") || !strings.Contains(l, "req-9") || !strings.Contains(l, "ListUsers") {
 		t.Errorf("log %q", l)
 	}
-	if _, _, err := h.IAMAPI().ActionFor(form("GetUser", "UserName", "x"), root); err == nil || !strings.Contains(err.Error(), "ServiceFailure") || !errors.Is(err, errDisk) {
-		t.Errorf("ActionFor with a broken store: %v", err)
+	if _, err := h.IAMAPI().Requirement(context.Background(), form("GetUser", "UserName", "x"), root); err == nil || !strings.Contains(err.Error(), "ServiceFailure") || !errors.Is(err, errDisk) {
+		t.Errorf("Requirement with a broken store: %v", err)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"net/url"
 
 	"github.com/coffer-io/coffer/internal/auth/authn"
+	"github.com/coffer-io/coffer/internal/s3api"
 	"github.com/coffer-io/coffer/internal/s3api/s3err"
 )
 
@@ -25,24 +26,28 @@ func (h *Handler) STSAPI() *QueryAPI { return &QueryAPI{h: h, service: ServiceST
 // Namespace is the XML namespace of the API's documents.
 func (q *QueryAPI) Namespace() string { return namespace(q.service) }
 
-// ActionFor names the action and resource a call needs, exactly (see
-// Handler.Requirement; the implied extra actions and condition keys it
-// also computes do not fit this signature). Errors are *s3err.Error with
-// the Query code and status (InvalidAction, MissingAction,
-// MissingAuthenticationToken, or ServiceFailure/InternalFailure wrapping
-// an internal cause), which the pipeline renders as they are.
-func (q *QueryAPI) ActionFor(form url.Values, caller *authn.Principal) (action, resource string, err error) {
-	// The interface carries no context; the lookups are local reads.
-	req, err := q.h.Requirement(context.Background(), q.service, caller, form)
+// Requirement names what a call needs authorized (see
+// Handler.Requirement). Errors are *s3err.Error with the Query code and
+// status (InvalidAction, MissingAction, MissingAuthenticationToken, or
+// ServiceFailure/InternalFailure wrapping an internal cause), which the
+// pipeline renders as they are.
+func (q *QueryAPI) Requirement(ctx context.Context, form url.Values, caller *authn.Principal) (*s3api.QueryRequirement, error) {
+	req, err := q.h.Requirement(ctx, q.service, caller, form)
 	if err != nil {
 		e, internal := toWire(q.service, err)
 		se := &s3err.Error{Code: e.Code, Message: e.Message, Status: e.Status}
 		if internal {
 			se = se.Wrap(err)
 		}
-		return "", "", se
+		return nil, se
 	}
-	return req.Actions[0], req.Resource, nil
+	out := &s3api.QueryRequirement{Actions: req.Actions, Resource: req.Resource, Conditions: req.Conditions}
+	// GetCallerIdentity needs no permission: AWS answers it even under
+	// an explicit deny.
+	if q.service == ServiceSTS && form.Get("Action") == "GetCallerIdentity" {
+		out.Unauthorized = true
+	}
+	return out, nil
 }
 
 // Serve handles an authenticated, authorized call.

@@ -148,11 +148,11 @@ func TestRequirement(t *testing.T) {
 	// Through the pipeline's interface, errors are S3-vocabulary errors
 	// carrying the Query code.
 	var se *s3err.Error
-	if _, _, err := h.IAMAPI().ActionFor(form("Nope"), root); !errors.As(err, &se) || se.Code != "InvalidAction" || se.Status != http.StatusBadRequest {
-		t.Errorf("QueryAPI.ActionFor of an unknown action: %v", err)
+	if _, err := h.IAMAPI().Requirement(context.Background(), form("Nope"), root); !errors.As(err, &se) || se.Code != "InvalidAction" || se.Status != http.StatusBadRequest {
+		t.Errorf("QueryAPI.Requirement of an unknown action: %v", err)
 	}
-	if action, res, err := h.STSAPI().ActionFor(stsForm("GetCallerIdentity"), alice); err != nil || action != "sts:GetCallerIdentity" || res != "*" {
-		t.Errorf("STSAPI.ActionFor = %s, %s, %v", action, res, err)
+	if req, err := h.STSAPI().Requirement(context.Background(), stsForm("GetCallerIdentity"), alice); err != nil || req.Actions[0] != "sts:GetCallerIdentity" || req.Resource != "*" || !req.Unauthorized {
+		t.Errorf("STSAPI.Requirement = %+v, %v", req, err)
 	}
 	if h.IAMAPI().Namespace() != IAMNamespace || h.STSAPI().Namespace() != STSNamespace {
 		t.Error("namespaces")

@@ -9,7 +9,9 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/coffer-io/coffer/internal/audit"
 	"github.com/coffer-io/coffer/internal/auth/authn"
+	"github.com/coffer-io/coffer/internal/authz"
 	"github.com/coffer-io/coffer/internal/s3api/s3err"
 )
 
@@ -18,12 +20,24 @@ import (
 // They go through the same pipeline: authenticate, authorize (the service
 // names the IAM action and resource of each call), handle, audit.
 
+// QueryRequirement is what a Query call needs authorized: every action
+// (some calls imply more than one), the resource ARN, and the call's own
+// condition keys (e.g. iam:PolicyARN, aws:RequestTag/…).
+type QueryRequirement struct {
+	Actions    []string
+	Resource   string
+	Conditions map[string][]string
+	// Unauthorized is set for calls that need no permission at all
+	// (sts:GetCallerIdentity).
+	Unauthorized bool
+}
+
 // QueryService serves one Query-protocol API.
 type QueryService interface {
 	// Namespace is the XML namespace of the API's documents.
 	Namespace() string
-	// ActionFor names the IAM action and resource ARN a call needs.
-	ActionFor(form url.Values, caller *authn.Principal) (action, resource string, err error)
+	// Requirement names what a call needs authorized.
+	Requirement(ctx context.Context, form url.Values, caller *authn.Principal) (*QueryRequirement, error)
 	// Serve handles an authenticated, authorized call.
 	Serve(ctx context.Context, caller *authn.Principal, form url.Values, requestID string) (status int, body []byte)
 }
@@ -117,13 +131,24 @@ func (h *Handler) serveQuery(w http.ResponseWriter, r *http.Request, rq *request
 	if a := form.Get("Action"); a != "" {
 		rq.ev.Operation = a
 	}
-	action, resource, err := svc.ActionFor(form, rq.principal)
+	req, err := svc.Requirement(r.Context(), form, rq.principal)
 	if err != nil {
 		return err
 	}
-	rq.ev.Resource = resource
-	if err := h.authorizeExtra(r, rq, action, resource, rq.principal.AccountID); err != nil {
-		return err
+	rq.ev.Resource = req.Resource
+	if !req.Unauthorized {
+		cond := h.conditionContext(r, rq)
+		for k, v := range req.Conditions {
+			cond[k] = v
+		}
+		d := h.cfg.Authorizer.Authorize(r.Context(), &authz.Request{
+			Principal: rq.principal, Actions: req.Actions, Resource: req.Resource,
+			ResourceOwner: rq.principal.AccountID, Conditions: cond,
+		})
+		if !d.Allowed {
+			rq.ev.Outcome = audit.OutcomeDenied
+			return queryAccessDenied(rq.principal, req)
+		}
 	}
 	status, body := svc.Serve(r.Context(), rq.principal, form, rq.id)
 	w.Header().Set("Content-Type", "text/xml")
@@ -131,6 +156,17 @@ func (h *Handler) serveQuery(w http.ResponseWriter, r *http.Request, rq *request
 	w.WriteHeader(status)
 	_, err = w.Write(body)
 	return err
+}
+
+// queryAccessDenied is IAM's AccessDenied message, which names the caller,
+// the action and the resource.
+func queryAccessDenied(p *authn.Principal, req *QueryRequirement) *s3err.Error {
+	action := ""
+	if len(req.Actions) > 0 {
+		action = req.Actions[0]
+	}
+	return queryError("AccessDenied", http.StatusForbidden,
+		"User: "+p.ARN+" is not authorized to perform: "+action+" on resource: "+req.Resource)
 }
 
 // queryError is an error with a Query-protocol code.

@@ -22,6 +22,8 @@ import (
 	"github.com/coffer-io/coffer/internal/audit"
 	"github.com/coffer-io/coffer/internal/auth/authn"
 	"github.com/coffer-io/coffer/internal/authz"
+	"github.com/coffer-io/coffer/internal/iam"
+	"github.com/coffer-io/coffer/internal/iamapi"
 	"github.com/coffer-io/coffer/internal/objects"
 	"github.com/coffer-io/coffer/internal/s3api"
 	"github.com/coffer-io/coffer/internal/storage/meta"
@@ -131,6 +133,8 @@ func Run(ctx context.Context, o Options, out io.Writer) error {
 	defer sink.Close()
 
 	svc := objects.New(st.Meta, st.Blobs, time.Now, log)
+	iamSvc := &iam.Service{Store: st.Meta.IAM()}
+	queryAPI := &iamapi.Handler{IAM: iamSvc, Accounts: st.Meta, Logger: log}
 	h := s3api.New(s3api.Config{
 		Region:      o.Region,
 		BaseDomains: o.Domains,
@@ -139,6 +143,7 @@ func Run(ctx context.Context, o Options, out io.Writer) error {
 		Authorizer:  authz.OwnerOnly{},
 		Audit:       sink,
 		Admin:       &adminService{defaultID: acct.ID, accounts: &Accounts{Meta: st.Meta}},
+		Query:       map[string]s3api.QueryService{"iam": queryAPI.IAMAPI(), "sts": queryAPI.STSAPI()},
 		Logger:      log,
 	})
 	mux := http.NewServeMux()
