@@ -25,6 +25,9 @@ type Request struct {
 	// Conditions holds condition-key values (aws:SourceIp,
 	// aws:SecureTransport, s3:prefix, ...).
 	Conditions map[string][]string
+	// ResourcePolicy is the resource's policy document (the bucket
+	// policy), nil when it has none.
+	ResourcePolicy []byte
 }
 
 // Decision is the outcome of an authorization.

@@ -79,6 +79,10 @@ func classify(r *http.Request, t target, q url.Values) Op {
 				return OpGetBucketCors
 			case has("acl"):
 				return OpGetBucketAcl
+			case has("policy"):
+				return OpGetBucketPolicy
+			case has("policyStatus"):
+				return OpGetBucketPolicyStatus
 			case has("versions"):
 				return OpListObjectVersions
 			case has("uploads"):
@@ -99,6 +103,8 @@ func classify(r *http.Request, t target, q url.Values) Op {
 				return OpPutBucketCors
 			case has("acl"):
 				return OpPutBucketAcl
+			case has("policy"):
+				return OpPutBucketPolicy
 			}
 			return OpCreateBucket
 		case http.MethodDelete:
@@ -107,6 +113,8 @@ func classify(r *http.Request, t target, q url.Values) Op {
 				return OpDeleteBucketTagging
 			case has("cors"):
 				return OpDeleteBucketCors
+			case has("policy"):
+				return OpDeleteBucketPolicy
 			}
 			return OpDeleteBucket
 		case http.MethodPost:
@@ -175,7 +183,7 @@ func classify(r *http.Request, t target, q url.Values) Op {
 var unimplementedSubresources = []string{
 	"accelerate", "analytics", "encryption", "intelligent-tiering", "inventory",
 	"lifecycle", "logging", "metrics", "notification", "object-lock",
-	"ownershipControls", "policy", "policyStatus", "publicAccessBlock",
+	"ownershipControls", "publicAccessBlock",
 	"replication", "requestPayment", "website", "retention", "legal-hold",
 	"restore", "select", "torrent", "session", "metadataTable",
 	"metadataConfiguration", "renameObject",

@@ -517,7 +517,7 @@ func (h *Handler) deleteObjects(w http.ResponseWriter, r *http.Request, rq *requ
 		if o.VersionID != "" {
 			action = "s3:DeleteObjectVersion"
 		}
-		if !h.allowed(r, rq, action, "arn:aws:s3:::"+rq.t.bucket+"/"+o.Key, rq.bucket.Owner) {
+		if !h.allowed(r, rq, action, "arn:aws:s3:::"+rq.t.bucket+"/"+o.Key, rq.bucket) {
 			res.Errors = append(res.Errors, deleteError{Key: o.Key, VersionID: o.VersionID, Code: s3err.AccessDenied.Code, Message: s3err.AccessDenied.Message})
 			continue
 		}
@@ -613,7 +613,7 @@ func (h *Handler) loadCopySource(r *http.Request, rq *request) (*meta.ObjectVers
 	if svid != "" {
 		action = "s3:GetObjectVersion"
 	}
-	if err := h.authorizeExtra(r, rq, action, "arn:aws:s3:::"+sb+"/"+sk, srcBucket.Owner); err != nil {
+	if err := h.authorizeExtra(r, rq, action, "arn:aws:s3:::"+sb+"/"+sk, srcBucket); err != nil {
 		return nil, err
 	}
 	v, err := h.obj.Meta().GetObject(r.Context(), sb, sk, svid)

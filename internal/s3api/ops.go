@@ -27,6 +27,10 @@ const (
 	OpDeleteBucketCors
 	OpGetBucketAcl
 	OpPutBucketAcl
+	OpGetBucketPolicy
+	OpPutBucketPolicy
+	OpDeleteBucketPolicy
+	OpGetBucketPolicyStatus
 	OpDeleteObjects
 	OpPostObject
 	OpPutObject
@@ -98,6 +102,10 @@ var opTable = [numAllOps]opInfo{
 	OpDeleteBucketCors:        {name: "DeleteBucketCors", action: "s3:PutBucketCORS", scope: scopeBucket},
 	OpGetBucketAcl:            {name: "GetBucketAcl", action: "s3:GetBucketAcl", scope: scopeBucket, readOnly: true},
 	OpPutBucketAcl:            {name: "PutBucketAcl", action: "s3:PutBucketAcl", scope: scopeBucket, maxBody: docLimit},
+	OpGetBucketPolicy:         {name: "GetBucketPolicy", action: "s3:GetBucketPolicy", scope: scopeBucket, readOnly: true},
+	OpPutBucketPolicy:         {name: "PutBucketPolicy", action: "s3:PutBucketPolicy", scope: scopeBucket, maxBody: maxBucketPolicy + 1024},
+	OpDeleteBucketPolicy:      {name: "DeleteBucketPolicy", action: "s3:DeleteBucketPolicy", scope: scopeBucket},
+	OpGetBucketPolicyStatus:   {name: "GetBucketPolicyStatus", action: "s3:GetBucketPolicyStatus", scope: scopeBucket, readOnly: true},
 	OpDeleteObjects:           {name: "DeleteObjects", action: "s3:DeleteObject", scope: scopeBucket, maxBody: 2 * docLimit},
 	OpPostObject:              {name: "PostObject", action: "s3:PutObject", scope: scopeObject},
 	OpPutObject:               {name: "PutObject", action: "s3:PutObject", scope: scopeObject},

@@ -133,14 +133,15 @@ func Run(ctx context.Context, o Options, out io.Writer) error {
 	defer sink.Close()
 
 	svc := objects.New(st.Meta, st.Blobs, time.Now, log)
-	iamSvc := &iam.Service{Store: st.Meta.IAM()}
+	iamSvc := &iam.Service{Store: st.Meta.IAM(), Validate: validatePolicy}
+	users := iamDirectory{svc: iamSvc}
 	queryAPI := &iamapi.Handler{IAM: iamSvc, Accounts: st.Meta, Logger: log}
 	h := s3api.New(s3api.Config{
 		Region:      o.Region,
 		BaseDomains: o.Domains,
 		Objects:     svc,
-		Keys:        &authn.Resolver{Store: st.Meta},
-		Authorizer:  authz.OwnerOnly{},
+		Keys:        &authn.Resolver{Store: st.Meta, Users: users},
+		Authorizer:  &authz.Engine{Identity: users, Cache: &authz.PolicyCache{}, Log: log},
 		Audit:       sink,
 		Admin:       &adminService{defaultID: acct.ID, accounts: &Accounts{Meta: st.Meta}},
 		Query:       map[string]s3api.QueryService{"iam": queryAPI.IAMAPI(), "sts": queryAPI.STSAPI()},

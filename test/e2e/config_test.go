@@ -371,12 +371,12 @@ func TestACLAndUnimplemented(t *testing.T) {
 			name string
 			call func() error
 		}{
-			{"GetBucketPolicy", func() error {
-				_, err := s.s3.GetBucketPolicy(ctx, &s3.GetBucketPolicyInput{Bucket: aws.String(bkt)})
+			{"GetBucketWebsite", func() error {
+				_, err := s.s3.GetBucketWebsite(ctx, &s3.GetBucketWebsiteInput{Bucket: aws.String(bkt)})
 				return err
 			}},
-			{"PutBucketPolicy", func() error {
-				_, err := s.s3.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: aws.String(bkt), Policy: aws.String(`{"Version":"2012-10-17","Statement":[]}`)})
+			{"GetPublicAccessBlock", func() error {
+				_, err := s.s3.GetPublicAccessBlock(ctx, &s3.GetPublicAccessBlockInput{Bucket: aws.String(bkt)})
 				return err
 			}},
 			{"GetBucketLifecycleConfiguration", func() error {
@@ -395,7 +395,8 @@ func TestACLAndUnimplemented(t *testing.T) {
 		for _, c := range cases {
 			t.Run(c.name, func(t *testing.T) { wantErr(t, c.call(), "NotImplemented", http.StatusNotImplemented) })
 		}
-		// PUT ?policy must not fall through to PutObject or CreateBucket.
+		// Unbuilt subresources must not fall through to object or bucket
+		// operations.
 		_, err := s.s3.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(bkt), Key: aws.String("obj")})
 		mustOK(t, err)
 	})

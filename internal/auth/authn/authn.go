@@ -26,7 +26,9 @@ type Principal struct {
 	CanonicalID string
 	UserName    string // empty for root and anonymous
 	// UserID is the IAM unique id (AIDA…) of an IAM user, when known.
-	UserID      string
+	UserID string
+	// Tags are an IAM user's tags (aws:PrincipalTag/…).
+	Tags        map[string]string
 	AccessKeyID string
 	ARN         string
 }
@@ -43,9 +45,17 @@ func (p *Principal) IsRoot() bool { return p != nil && p.Type == TypeRoot }
 // ErrUnknownKey reports an access key that does not exist or is inactive.
 var ErrUnknownKey = errors.New("authn: unknown or inactive access key")
 
+// UserDirectory describes IAM users: their ARN (path included), unique id
+// and tags.
+type UserDirectory interface {
+	LookupUser(ctx context.Context, account, name string) (arn, id string, tags map[string]string, err error)
+}
+
 // Resolver maps access key ids to secrets and principals.
 type Resolver struct {
 	Store meta.Store
+	// Users completes IAM user principals (nil: ARN without path, no id).
+	Users UserDirectory
 }
 
 // Lookup returns the secret and principal for an access key id.
@@ -72,6 +82,14 @@ func (r *Resolver) Lookup(ctx context.Context, keyID string) (string, *Principal
 		p.Type = TypeIAMUser
 		p.UserName = k.UserName
 		p.ARN = "arn:aws:iam::" + acct.ID + ":user/" + k.UserName
+		if r.Users != nil {
+			arn, id, tags, err := r.Users.LookupUser(ctx, acct.ID, k.UserName)
+			if err != nil {
+				// A key whose user is gone must not authenticate.
+				return "", nil, fmt.Errorf("authn: user of key %s: %w", keyID, err)
+			}
+			p.ARN, p.UserID, p.Tags = arn, id, tags
+		}
 	}
 	return k.Secret, p, nil
 }

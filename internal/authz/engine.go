@@ -1,0 +1,152 @@
+package authz
+
+import (
+	"context"
+	"crypto/sha256"
+	"log/slog"
+	"sync"
+
+	"github.com/coffer-io/coffer/internal/auth/authn"
+	"github.com/coffer-io/coffer/internal/policy"
+)
+
+// IdentitySource supplies the policy documents that apply to an IAM user.
+type IdentitySource interface {
+	// UserPolicies returns the user's identity policies (inline and
+	// managed, its own and its groups') and its permissions boundary (nil:
+	// none).
+	UserPolicies(ctx context.Context, account, user string) (identity [][]byte, boundary []byte, err error)
+}
+
+// Engine decides requests with the IAM policy language and AWS's
+// evaluation logic (package policy): identity policies, permissions
+// boundaries and the resource's policy, for every action a request needs.
+type Engine struct {
+	Identity IdentitySource
+	Cache    *PolicyCache
+	Log      *slog.Logger
+}
+
+// Authorize implements Authorizer. Every action must be allowed; a stored
+// policy that no longer parses denies (fail closed) and is logged.
+func (e *Engine) Authorize(ctx context.Context, r *Request) Decision {
+	in := &policy.Input{}
+	p := principalOf(r.Principal)
+	if p.Type == policy.IAMUser {
+		docs, boundary, err := e.Identity.UserPolicies(ctx, p.Account, r.Principal.UserName)
+		if err != nil {
+			e.log().Error("loading identity policies failed; denying", "principal", p.ARN, "err", err)
+			return Decision{Reason: "identity policies unavailable"}
+		}
+		for _, d := range docs {
+			pol, err := e.Cache.Parse(d, policy.Identity)
+			if err != nil {
+				e.log().Error("stored identity policy does not parse; denying", "principal", p.ARN, "err", err)
+				return Decision{Reason: "stored identity policy invalid"}
+			}
+			in.Identity = append(in.Identity, pol)
+		}
+		if boundary != nil {
+			pol, err := e.Cache.Parse(boundary, policy.Boundary)
+			if err != nil {
+				e.log().Error("stored permissions boundary does not parse; denying", "principal", p.ARN, "err", err)
+				return Decision{Reason: "stored boundary invalid"}
+			}
+			in.Boundary = pol
+		}
+	}
+	if len(r.ResourcePolicy) > 0 {
+		pol, err := e.Cache.Parse(r.ResourcePolicy, policy.Resource)
+		if err != nil {
+			e.log().Error("stored bucket policy does not parse; denying", "resource", r.Resource, "err", err)
+			return Decision{Reason: "stored resource policy invalid"}
+		}
+		in.Resource = pol
+	}
+	owner := r.ResourceOwner
+	if owner == "" {
+		// Nothing owns the resource yet (a bucket being created, the
+		// account's bucket list, its IAM entities): the requester's own
+		// account decides.
+		owner = p.Account
+	}
+	if len(r.Actions) == 0 {
+		return Decision{Reason: "no action to authorize"}
+	}
+	var last policy.Decision
+	for _, a := range r.Actions {
+		last = policy.Evaluate(in, &policy.Request{
+			Principal: p, Action: a, Resource: r.Resource, ResourceAccount: owner, Context: r.Conditions,
+		})
+		if !last.Allowed {
+			return Decision{Reason: a + ": " + last.Reason.String() + statementNote(last)}
+		}
+	}
+	return Decision{Allowed: true, Reason: last.Reason.String() + statementNote(last)}
+}
+
+func statementNote(d policy.Decision) string {
+	if d.Statement == "" {
+		return ""
+	}
+	return " (" + d.Source.String() + " " + d.Statement + ")"
+}
+
+func (e *Engine) log() *slog.Logger {
+	if e.Log != nil {
+		return e.Log
+	}
+	return slog.Default()
+}
+
+// principalOf maps an authenticated principal to the policy language's.
+func principalOf(a *authn.Principal) policy.Principal {
+	if a.IsAnonymous() {
+		return policy.Principal{Type: policy.Anonymous}
+	}
+	p := policy.Principal{Account: a.AccountID, CanonicalID: a.CanonicalID, ARN: a.ARN, UserID: a.UserID, Tags: a.Tags}
+	switch a.Type {
+	case authn.TypeRoot:
+		p.Type = policy.Root
+	case authn.TypeIAMUser:
+		p.Type = policy.IAMUser
+	}
+	return p
+}
+
+// PolicyCache keeps parsed policies by content, so a document is parsed
+// once however many requests it decides, and a changed document is simply
+// a different entry: nothing ever needs invalidating.
+type PolicyCache struct {
+	mu sync.RWMutex
+	m  map[[32]byte]*policy.Policy
+}
+
+// maxCachedPolicies bounds the cache; past it, the cache starts over.
+const maxCachedPolicies = 8192
+
+// Parse returns the parsed policy for doc, parsing it on first sight.
+func (c *PolicyCache) Parse(doc []byte, kind policy.Kind) (*policy.Policy, error) {
+	h := sha256.New()
+	h.Write([]byte{byte(kind)})
+	h.Write(doc)
+	var key [32]byte
+	h.Sum(key[:0])
+	c.mu.RLock()
+	p, ok := c.m[key]
+	c.mu.RUnlock()
+	if ok {
+		return p, nil
+	}
+	p, err := policy.Parse(doc, kind)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	if c.m == nil || len(c.m) >= maxCachedPolicies {
+		c.m = make(map[[32]byte]*policy.Policy)
+	}
+	c.m[key] = p
+	c.mu.Unlock()
+	return p, nil
+}
