@@ -26,19 +26,43 @@ type arnPattern struct {
 	any    bool       // "*": every resource, ARN or not
 	fields [5]pattern // arn, partition, service, region, account
 	res    pattern    // resource field; the only one where variables count
+	// head is "arn:partition:service:region:account:" when those five
+	// fields are plain text (the usual case), so that they are compared
+	// in one go.
+	head string
 }
 
-// match matches the pre-split fields of a request ARN.
-func (a *arnPattern) match(f *[6]string, e *evalCtx) bool {
+// match matches a request ARN, given pre-split and with its head (the
+// text up to and including the fifth colon).
+func (a *arnPattern) match(f *[6]string, head string, e *evalCtx) bool {
 	if a.any {
 		return true
 	}
-	for i := 1; i < 5; i++ { // field 0 is always "arn" on both sides
-		if !a.fields[i].match(f[i], false, e) {
+	if a.head != "" {
+		if head != a.head {
 			return false
 		}
+	} else {
+		for i := 1; i < 5; i++ { // field 0 is always "arn" on both sides
+			if !a.fields[i].match(f[i], e) {
+				return false
+			}
+		}
 	}
-	return a.res.match(f[5], false, e)
+	return a.res.match(f[5], e)
+}
+
+// arnHead returns the text of an ARN up to and including its fifth colon.
+func arnHead(s string) string {
+	n := 0
+	for i := 0; i < len(s); i++ {
+		if s[i] == ':' {
+			if n++; n == 5 {
+				return s[:i+1]
+			}
+		}
+	}
+	return ""
 }
 
 // compileARN compiles a Resource entry or an ARN condition value. vars
@@ -49,6 +73,15 @@ func compileARN(f [6]string, vars bool) arnPattern {
 		a.fields[i] = compilePattern(f[i], true, false)
 	}
 	a.res = compilePattern(f[5], true, vars)
+	plain := true
+	for i := 0; i < 5; i++ {
+		if a.fields[i].mode != pmExact {
+			plain = false
+		}
+	}
+	if plain {
+		a.head = strings.Join(f[:5], ":") + ":"
+	}
 	return a
 }
 

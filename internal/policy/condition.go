@@ -230,7 +230,8 @@ func compileValue(op opInfo, s string, vars bool) (condValue, bool) {
 // An empty value list counts as absent. Null ignores the qualifiers: it
 // tests presence only.
 func (c *condition) eval(e *evalCtx) bool {
-	vals := e.lookup(&c.key)
+	cv := e.lookup(&c.key)
+	vals := cv.list()
 	if c.op.fam == famNull {
 		for i := range c.values {
 			if c.values[i].b == (len(vals) == 0) {
@@ -292,10 +293,11 @@ func (c *condition) matchOne(k string, e *evalCtx) bool {
 		if !ok {
 			return false
 		}
+		head := arnHead(k)
 		for i := range c.values {
 			v := &c.values[i]
 			if !v.str.hasVars {
-				if v.arn.match(&f, e) {
+				if v.arn.match(&f, head, e) {
 					return true
 				}
 				continue
@@ -365,7 +367,7 @@ func (c *condition) matchString(k string, v *condValue, e *evalCtx) bool {
 		s, ok := v.str.substitute(e)
 		return ok && strings.EqualFold(k, s)
 	default: // Equals (literal pattern) and Like (wildcards)
-		return v.str.match(k, false, e)
+		return v.str.match(k, e)
 	}
 }
 
@@ -390,47 +392,51 @@ func (op cmpOp) holds(c int) bool {
 // arnTokensMatch matches an ARN condition value that contains variables:
 // the variables are substituted first (their values may contain colons,
 // e.g. ${aws:PrincipalArn}), then the value is split into its six fields
-// and each is globbed. Wildcards come only from the policy text.
+// and each is globbed. Wildcards come only from the policy text: the value
+// is rebuilt with every literal *, ? and $ escaped as ${*}, ${?}, ${$}
+// before it is compiled again. This path allocates; it is taken only for
+// ARN conditions with variables.
 func arnTokensMatch(toks []token, f *[6]string, e *evalCtx) bool {
-	var fields [6][]token
-	n := 0
+	var b strings.Builder
+	escaped := func(s string) {
+		for i := 0; i < len(s); i++ {
+			switch c := s[i]; c {
+			case '*', '?', '$':
+				b.WriteString("${")
+				b.WriteByte(c)
+				b.WriteByte('}')
+			default:
+				b.WriteByte(c)
+			}
+		}
+	}
 	for i := range toks {
-		t := toks[i]
-		if t.kind == tVar {
-			v, ok := e.variable(&t)
+		switch t := &toks[i]; t.kind {
+		case tLit:
+			escaped(t.lit)
+		case tStar:
+			b.WriteByte('*')
+		case tQuest:
+			b.WriteByte('?')
+		case tVar:
+			v, ok := e.variable(t.v)
 			if !ok {
 				return false
 			}
-			t = token{kind: tLit, lit: v}
-		}
-		if t.kind != tLit {
-			fields[n] = append(fields[n], t)
-			continue
-		}
-		s := t.lit
-		for n < 5 {
-			c := strings.IndexByte(s, ':')
-			if c < 0 {
-				break
-			}
-			if c > 0 {
-				fields[n] = append(fields[n], token{kind: tLit, lit: s[:c]})
-			}
-			s = s[c+1:]
-			n++
-		}
-		if s != "" {
-			fields[n] = append(fields[n], token{kind: tLit, lit: s})
+			escaped(v)
 		}
 	}
-	if n == 0 && len(fields[0]) == 1 && fields[0][0].kind == tStar {
-		return true // the value "*"
+	s := b.String()
+	if s == "*" {
+		return true
 	}
-	if n < 5 {
+	pf, ok := splitARN(s)
+	if !ok {
 		return false
 	}
 	for i := 0; i < 6; i++ {
-		if !globMatch(fields[i], f[i], false, e) {
+		p := compilePattern(pf[i], true, true) // only the escapes are ${…} now
+		if !p.match(f[i], nil) {
 			return false
 		}
 	}

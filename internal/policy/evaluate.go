@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"bytes"
 	"strings"
 )
 
@@ -60,7 +61,9 @@ type Input struct {
 	// has no permissions.
 	Session []*Policy
 	// Resource is the resource-based policy: the bucket policy, or the
-	// role's trust policy for sts:AssumeRole (nil: none).
+	// role's trust policy for sts:AssumeRole* (nil: none). Every role has a
+	// trust policy and only it can admit a caller, so sts:AssumeRole*
+	// without a Trust policy here is denied.
 	Resource *Policy
 	// ACL is the grant the applicable ACL makes (bucket ACL for bucket
 	// operations, object ACL for object operations).
@@ -181,6 +184,12 @@ func Evaluate(in *Input, r *Request) Decision {
 	p := &r.Principal
 	owner := r.ResourceAccount
 	trust := in.Resource != nil && in.Resource.kind == Trust
+	if !trust && isAssumeRole(r.Action) {
+		// Every role has a trust policy and only it can let anyone in;
+		// without one, fail closed rather than let identity policies
+		// decide.
+		return Decision{Reason: ImplicitDeny}
+	}
 
 	// The bucket owner can always delete objects in its bucket, whoever
 	// owns them; otherwise a foreign-owned object is its owner's resource
@@ -341,6 +350,15 @@ func (e *evalCtx) scan(pol *Policy, src Source, index int, allowed *stmtRef, kin
 			if kind == nil && allowed.found() || kind != nil && *kind == mDirect {
 				continue
 			}
+			// An Allow without a principal in the resource slot is an
+			// identity policy passed by mistake: it would grant everyone,
+			// anonymous callers included. Fail closed.
+			if kind != nil && !s.hasPrincipal {
+				continue
+			}
+		}
+		if !e.actionMatches(s) {
+			continue
 		}
 		k := e.applies(s)
 		if k == mNone {
@@ -361,14 +379,13 @@ func (e *evalCtx) scan(pol *Policy, src Source, index int, allowed *stmtRef, kin
 	return stmtRef{}
 }
 
-// applies reports whether statement s covers the request, and how its
-// principal names the requester.
+// applies reports whether statement s, whose action matches, covers the
+// request, and how its principal names the requester.
 func (e *evalCtx) applies(s *statement) matchKind {
-	if !e.actionMatches(s) || !e.resourceMatches(s) {
-		return mNone
-	}
+	// Cheapest tests first: principals before resources, whose globs cost
+	// more.
 	k := s.principalMatch(e.p)
-	if k == mNone {
+	if k == mNone || !e.resourceMatches(s) {
 		return mNone
 	}
 	for i := range s.conds {
@@ -382,13 +399,71 @@ func (e *evalCtx) applies(s *statement) matchKind {
 func (e *evalCtx) actionMatches(s *statement) bool {
 	hit := false
 	for i := range s.actions {
-		a := &s.actions[i]
-		if a.all || e.actionOK && eqFold(e.actionSvc, a.service, true) && a.name.match(e.actionName, true, e) {
+		if i < len(s.actSigs) {
+			sig := s.actSigs[i]
+			if sig == 1 {
+				hit = true
+				break
+			}
+			if uint32(sig>>32) != e.svcHash || byte(sig>>8) != 0 && byte(sig>>8) != e.nameFirst {
+				continue
+			}
+			if n := int(byte(sig >> 24)); n > 0 && e.actLowerOK {
+				// Exact or prefix: length and last byte first.
+				act := e.r.Action
+				if sig&2 == 0 && len(act) != n || len(act) < n || e.actLower[n-1] != byte(sig>>16) {
+					continue
+				}
+			}
+		}
+		if a := &s.actions[i]; a.all || a.match(e) {
 			hit = true
 			break
 		}
 	}
 	return hit != s.notAction
+}
+
+// match matches the request's action. Exact names and name* prefixes
+// (nearly every action in practice) are compared as one string.
+func (a *actionPattern) match(e *evalCtx) bool {
+	if a.svcHash != e.svcHash || a.first != 0 && a.first != e.nameFirst {
+		return false
+	}
+	act := e.r.Action
+	if !e.actLowerOK { // an action too long for the buffer: fold as we go
+		switch a.mode {
+		case pmExact:
+			return len(act) == len(a.full) && eqLit(act, a.full, true)
+		case pmPrefix:
+			return len(act) >= len(a.full) && eqLit(act[:len(a.full)], a.full, true)
+		}
+		return e.actionOK && len(e.actionSvc) == len(a.service) && eqLit(e.actionSvc, a.service, true) && a.name.match(e.actionName, e)
+	}
+	low := e.actLower[:len(act)]
+	switch a.mode {
+	case pmExact:
+		// string(b) == s is compiled to a comparison, not a conversion.
+		return len(low) == len(a.full) && low[len(low)-1] == a.full[len(low)-1] && string(low) == a.full
+	case pmPrefix:
+		n := len(a.full)
+		return len(low) >= n && low[n-1] == a.full[n-1] && string(low[:n]) == a.full
+	}
+	svc := len(e.actionSvc)
+	if !e.actionOK || svc != len(a.service) || string(low[:svc]) != a.service {
+		return false
+	}
+	// The name is already lower-case: match it without folding.
+	name := low[svc+1:]
+	switch a.mode {
+	case pmAny:
+		return true
+	case pmSuffix:
+		return bytes.HasSuffix(name, a.litb)
+	case pmContains:
+		return bytes.Contains(name, a.litb)
+	}
+	return globMatch(a.name.toks, string(name), false, e)
 }
 
 func (e *evalCtx) resourceMatches(s *statement) bool {
@@ -398,7 +473,7 @@ func (e *evalCtx) resourceMatches(s *statement) bool {
 	hit := false
 	for i := range s.resources {
 		a := &s.resources[i]
-		if a.any || e.resOK && a.match(&e.res, e) {
+		if a.any || e.resOK && a.match(&e.res, e.resHead, e) {
 			hit = true
 			break
 		}
@@ -408,6 +483,10 @@ func (e *evalCtx) resourceMatches(s *statement) bool {
 
 func isBucketPolicyAction(a string) bool {
 	return strings.EqualFold(a, "s3:GetBucketPolicy") || strings.EqualFold(a, "s3:PutBucketPolicy") || strings.EqualFold(a, "s3:DeleteBucketPolicy")
+}
+
+func isAssumeRole(a string) bool {
+	return len(a) >= len("sts:AssumeRole") && strings.EqualFold(a[:len("sts:AssumeRole")], "sts:AssumeRole")
 }
 
 func isDeleteObject(a string) bool {
@@ -422,20 +501,53 @@ type evalCtx struct {
 
 	actionSvc, actionName string
 	actionOK              bool
-	res                   [6]string
-	resOK                 bool
+	// The action lower-cased, for comparing action patterns with plain
+	// string comparisons. An array, not a slice: a pointer into the
+	// context itself would make the whole context escape to the heap.
+	actLower   [64]byte
+	actLowerOK bool // the action fits in actLower
+	svcHash    uint32
+	nameFirst  byte // first letter of the action name, lower-cased
+	res        [6]string
+	resHead    string
+	resOK      bool
 
 	lowerKeys bool // every Context key is lower-case: look up directly
+	// Otherwise the context is copied here, on the first lookup, so that
+	// each lookup scans a small array rather than iterating the map
+	// (ctxN < 0: too many keys, iterate the map).
+	ctxKeys   [24]string
+	ctxVals   [24][]string
+	ctxN      int
+	ctxCopied bool
 
-	derived [numDerived][1]string
-	hasDer  [numDerived]bool
-	tagBuf  [1]string
+	derived [numDerived]string // "" when the request has no such value
 }
 
 func (e *evalCtx) init(r *Request) {
 	e.r, e.p = r, &r.Principal
 	e.actionSvc, e.actionName, e.actionOK = strings.Cut(r.Action, ":")
+	h := uint32(2166136261) // serviceHash of the lower-cased service
+	for i := 0; i < len(e.actionSvc); i++ {
+		h ^= uint32(lowerASCII(e.actionSvc[i]))
+		h *= 16777619
+	}
+	e.svcHash = h
+	if e.actionName != "" {
+		e.nameFirst = lowerASCII(e.actionName[0])
+	}
+	if len(r.Action) <= len(e.actLower) {
+		for i := 0; i < len(r.Action); i++ {
+			c := r.Action[i]
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			e.actLower[i] = c
+		}
+		e.actLowerOK = true
+	}
 	e.res, e.resOK = splitARN(r.Resource)
+	e.resHead = arnHead(r.Resource)
 	e.lowerKeys = true
 	for k := range r.Context {
 		if !isLower(k) {
@@ -446,7 +558,7 @@ func (e *evalCtx) init(r *Request) {
 	p := e.p
 	set := func(d derivedKey, v string) {
 		if v != "" {
-			e.derived[d][0], e.hasDer[d] = v, true
+			e.derived[d] = v
 		}
 	}
 	switch p.Type {
@@ -499,47 +611,79 @@ func isLower(s string) bool {
 	return true
 }
 
-// lookup returns the request's values for a condition key (nil when
-// absent).
-func (e *evalCtx) lookup(k *condKey) []string {
+// ctxValues holds a condition key's values: one derived value, or the
+// context's list. Returned by value, so that the single value needs no
+// allocation and evalCtx is never written during evaluation.
+type ctxValues struct {
+	one   [1]string
+	many  []string
+	isOne bool
+}
+
+func (v *ctxValues) list() []string {
+	if v.isOne {
+		return v.one[:]
+	}
+	return v.many
+}
+
+// lookup returns the request's values for a condition key (an empty list
+// when absent).
+func (e *evalCtx) lookup(k *condKey) ctxValues {
 	switch k.derived {
 	case dNone:
 	case dPrincipalTag:
 		if v, ok := e.principalTag(k.tag); ok {
-			e.tagBuf[0] = v
-			return e.tagBuf[:]
+			return ctxValues{one: [1]string{v}, isOne: true}
 		}
-		return nil
+		return ctxValues{}
 	case dResourceAccount:
-		if e.hasDer[dResourceAccount] {
-			return e.derived[dResourceAccount][:]
+		if v := e.derived[dResourceAccount]; v != "" {
+			return ctxValues{one: [1]string{v}, isOne: true}
 		}
 		// No ResourceAccount given: fall back to the context.
 	default:
-		if e.hasDer[k.derived] {
-			return e.derived[k.derived][:]
+		if v := e.derived[k.derived]; v != "" {
+			return ctxValues{one: [1]string{v}, isOne: true}
 		}
-		return nil
+		return ctxValues{}
 	}
 	m := e.r.Context
 	if e.lowerKeys {
-		return m[k.lower]
+		return ctxValues{many: m[k.lower]}
 	}
-	if v, ok := m[k.name]; ok && len(m) == 1 {
-		return v
-	}
-	// Case-insensitive scan. Should the map hold two spellings of one key
-	// (a caller bug), the lexically smallest spelling wins, so that the
+	// Case-insensitive scan. Should the context hold two spellings of one
+	// key (a caller bug), the lexically smallest spelling wins, so that the
 	// outcome does not depend on map iteration order.
+	if !e.ctxCopied {
+		e.ctxCopied = true
+		if len(m) > len(e.ctxKeys) {
+			e.ctxN = -1
+		} else {
+			for k, v := range m {
+				e.ctxKeys[e.ctxN], e.ctxVals[e.ctxN] = k, v
+				e.ctxN++
+			}
+		}
+	}
 	var best string
 	var vals []string
 	found := false
+	if e.ctxN >= 0 {
+		for i := 0; i < e.ctxN; i++ {
+			key := e.ctxKeys[i]
+			if len(key) == len(k.name) && strings.EqualFold(key, k.name) && (!found || key < best) {
+				best, vals, found = key, e.ctxVals[i], true
+			}
+		}
+		return ctxValues{many: vals}
+	}
 	for key, v := range m {
 		if len(key) == len(k.name) && strings.EqualFold(key, k.name) && (!found || key < best) {
 			best, vals, found = key, v, true
 		}
 	}
-	return vals
+	return ctxValues{many: vals}
 }
 
 func (e *evalCtx) principalTag(tag string) (string, bool) {
@@ -555,21 +699,10 @@ func (e *evalCtx) principalTag(tag string) (string, bool) {
 
 // variable resolves a policy variable: the key's single, non-empty value,
 // else the default, else nothing (multivalued keys cannot be variables).
-func (e *evalCtx) variable(t *token) (string, bool) {
-	var v string
-	n := 0
-	if t.key.derived == dPrincipalTag {
-		// Not through lookup: its buffer may be holding the values of the
-		// condition being evaluated.
-		var ok bool
-		if v, ok = e.principalTag(t.key.tag); ok {
-			n = 1
-		}
-	} else if vals := e.lookup(&t.key); len(vals) > 0 {
-		v, n = vals[0], len(vals)
-	}
-	if n == 1 && v != "" {
-		return v, true
+func (e *evalCtx) variable(t *varSpec) (string, bool) {
+	cv := e.lookup(&t.key)
+	if vals := cv.list(); len(vals) == 1 && vals[0] != "" {
+		return vals[0], true
 	}
 	if t.hasDef {
 		return t.def, true

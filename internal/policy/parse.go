@@ -94,6 +94,10 @@ type statement struct {
 
 	notAction bool
 	actions   []actionPattern
+	// actSigs repeats the first actions' pre-check keys inline, so that
+	// rejecting a statement on its action touches no other memory
+	// (see actionSig).
+	actSigs [4]uint64
 
 	hasResource bool // trust policies have none: every resource matches
 	notResource bool
@@ -105,9 +109,48 @@ type statement struct {
 // actionPattern is a compiled Action/NotAction entry: "*" or
 // service:name with wildcards in the name. Matching is case-insensitive.
 type actionPattern struct {
+	// A cheap pre-check first: the service's hash and the name's first
+	// letter (0 when the name starts with a wildcard) reject most
+	// non-matching actions before any string is compared.
+	svcHash uint32
+	first   byte
 	all     bool
+	mode    uint8  // name.mode
+	full    string // lower-case "service:name" (exact) or "service:prefix" (name*)
 	service string // lower-case
 	name    pattern
+	litb    []byte // the literal of a *lit* or *lit name, for matching the lower-cased action bytes
+}
+
+// sig packs the pre-check into one word: service hash, first letter, and
+// a bit for "*" (which matches everything).
+//
+// For exact names and name* prefixes it also carries the length of the
+// text to compare and its last byte, so that most near misses ("s3:Get*"
+// against s3:ListBucket, "s3:GetObject" against s3:GetObjectAcl) are
+// rejected without a string comparison.
+func (a *actionPattern) sig() uint64 {
+	if a.all {
+		return 1
+	}
+	s := uint64(a.svcHash)<<32 | uint64(a.first)<<8
+	if (a.mode == pmExact || a.mode == pmPrefix) && len(a.full) < 256 {
+		s |= uint64(len(a.full))<<24 | uint64(a.full[len(a.full)-1])<<16
+		if a.mode == pmPrefix {
+			s |= 2
+		}
+	}
+	return s
+}
+
+// serviceHash hashes a lower-case service name (FNV-1a).
+func serviceHash(s string) uint32 {
+	h := uint32(2166136261)
+	for i := 0; i < len(s); i++ {
+		h ^= uint32(s[i])
+		h *= 16777619
+	}
+	return h
 }
 
 // parser carries the document kind so that every error speaks the right
@@ -406,6 +449,13 @@ func (ps *parser) statement(n *jnode, s *statement) *Error {
 	return nil
 }
 
+func lowerASCII(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
+}
+
 func isStringOrStrings(n *jnode) bool {
 	if n.kind == jString {
 		return true
@@ -507,7 +557,11 @@ func (ps *parser) actions(n *jnode, s *statement) *Error {
 			if ps.kind == Trust {
 				return ps.err(msgIAMTrustActions)
 			}
-			s.actions = append(s.actions, actionPattern{all: true})
+			ap := actionPattern{all: true}
+			if n := len(s.actions); n < len(s.actSigs) {
+				s.actSigs[n] = ap.sig()
+			}
+			s.actions = append(s.actions, ap)
 			continue
 		}
 		svc, name, ok := strings.Cut(v, ":")
@@ -537,10 +591,19 @@ func (ps *parser) actions(n *jnode, s *statement) *Error {
 		if ps.kind == Trust && !strings.EqualFold(svc, "sts") {
 			return ps.err(msgIAMTrustActions)
 		}
-		s.actions = append(s.actions, actionPattern{
-			service: strings.ToLower(svc),
-			name:    compilePattern(name, true, false),
-		})
+		ap := actionPattern{service: strings.ToLower(svc), name: compileFold(name)}
+		ap.full = ap.service + ":" + ap.name.lit
+		ap.svcHash, ap.mode = serviceHash(ap.service), ap.name.mode
+		if ap.mode == pmSuffix || ap.mode == pmContains {
+			ap.litb = []byte(ap.name.lit)
+		}
+		if c := name[0]; c != '*' && c != '?' {
+			ap.first = lowerASCII(c)
+		}
+		if n := len(s.actions); n < len(s.actSigs) {
+			s.actSigs[n] = ap.sig()
+		}
+		s.actions = append(s.actions, ap)
 	}
 	return nil
 }

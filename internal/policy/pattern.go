@@ -26,28 +26,38 @@ const (
 )
 
 type token struct {
-	kind   tokKind
-	lit    string  // tLit
-	key    condKey // tVar
-	def    string  // tVar: default value
-	hasDef bool    // tVar
+	kind tokKind
+	lit  string   // tLit
+	v    *varSpec // tVar
+}
+
+// varSpec is a policy variable: the context key it reads and its default.
+type varSpec struct {
+	key    condKey
+	def    string
+	hasDef bool
 }
 
 // Pattern fast paths, chosen at compile time so that the common shapes
-// ("s3:GetObject", "s3:Get*", "*") match without the general loop.
+// ("s3:GetObject", "s3:Get*", "*", "*Object*") match without the general
+// loop.
 const (
-	pmGeneral uint8 = iota
-	pmExact         // one literal
-	pmPrefix        // literal followed by *
-	pmAny           // * alone
+	pmGeneral  uint8 = iota
+	pmExact          // one literal
+	pmPrefix         // literal followed by *
+	pmAny            // * alone
+	pmSuffix         // * followed by a literal
+	pmContains       // a literal between two stars
 )
 
 type pattern struct {
 	toks    []token
 	mode    uint8
-	lit     string // pmExact, pmPrefix
+	lit     string // the literal of pmExact, pmPrefix, pmSuffix, pmContains
+	suffix  string // pmGeneral without variables: literal text the input must end with
 	hasVars bool
 	hasWild bool
+	fold    bool // compiled for case-insensitive matching: literals are lower-case
 }
 
 // compilePattern compiles s. wild makes * and ? wildcards; vars makes ${…}
@@ -111,6 +121,14 @@ func compilePattern(s string, wild, vars bool) pattern {
 		p.mode = pmAny
 	case len(p.toks) == 2 && p.toks[0].kind == tLit && p.toks[1].kind == tStar:
 		p.mode, p.lit = pmPrefix, p.toks[0].lit
+	case len(p.toks) == 2 && p.toks[0].kind == tStar && p.toks[1].kind == tLit:
+		p.mode, p.lit = pmSuffix, p.toks[1].lit
+	case len(p.toks) == 3 && p.toks[0].kind == tStar && p.toks[1].kind == tLit && p.toks[2].kind == tStar:
+		p.mode, p.lit = pmContains, p.toks[1].lit
+	default:
+		if last := p.toks[len(p.toks)-1]; last.kind == tLit {
+			p.suffix = last.lit
+		}
 	}
 	return p
 }
@@ -118,17 +136,25 @@ func compilePattern(s string, wild, vars bool) pattern {
 // parseVariable parses the inside of ${…}: a context key, optionally
 // followed by a comma and a single-quoted default ("aws:username, 'x'").
 func parseVariable(inner string) token {
-	t := token{kind: tVar}
+	v := &varSpec{}
 	key := inner
 	if c := strings.IndexByte(inner, ','); c >= 0 {
 		rest := strings.TrimSpace(inner[c+1:])
 		if len(rest) >= 2 && rest[0] == '\'' && rest[len(rest)-1] == '\'' {
 			key = inner[:c]
-			t.def, t.hasDef = rest[1:len(rest)-1], true
+			v.def, v.hasDef = rest[1:len(rest)-1], true
 		}
 	}
-	t.key = newCondKey(strings.TrimSpace(key))
-	return t
+	v.key = newCondKey(strings.TrimSpace(key))
+	return token{kind: tVar, v: v}
+}
+
+// compileFold compiles a case-insensitive pattern (action names): literals
+// are stored lower-case so that matching folds only the input.
+func compileFold(s string) pattern {
+	p := compilePattern(strings.ToLower(s), true, false)
+	p.fold = true
+	return p
 }
 
 // text returns the pattern's text when it is a plain literal (no
@@ -140,52 +166,67 @@ func (p *pattern) text() (string, bool) {
 	return "", false
 }
 
-// match reports whether s matches p. fold makes literal comparison
-// ASCII-case-insensitive (action names). Variables are resolved through e;
-// a variable without a value (and without a default) makes the pattern
-// match nothing, which is AWS's "no equal or like value".
-func (p *pattern) match(s string, fold bool, e *evalCtx) bool {
+// match reports whether s matches p. Patterns compiled with compileFold
+// match ASCII-case-insensitively (action names). Variables are resolved
+// through e; a variable without a value (and without a default) makes the
+// pattern match nothing, which is AWS's "no equal or like value".
+func (p *pattern) match(s string, e *evalCtx) bool {
 	switch p.mode {
 	case pmExact:
-		return eqFold(s, p.lit, fold)
+		return len(s) == len(p.lit) && eqLit(s, p.lit, p.fold)
 	case pmPrefix:
-		return len(s) >= len(p.lit) && eqFold(s[:len(p.lit)], p.lit, fold)
+		return len(s) >= len(p.lit) && eqLit(s[:len(p.lit)], p.lit, p.fold)
 	case pmAny:
 		return true
+	case pmSuffix:
+		return len(s) >= len(p.lit) && eqLit(s[len(s)-len(p.lit):], p.lit, p.fold)
+	case pmContains:
+		return indexLit(s, p.lit, p.fold) >= 0
 	}
-	return globMatch(p.toks, s, fold, e)
-}
-
-func eqFold(a, b string, fold bool) bool {
-	if !fold {
-		return a == b
-	}
-	if len(a) != len(b) {
+	if len(s) < len(p.suffix) || !eqLit(s[len(s)-len(p.suffix):], p.suffix, p.fold) {
 		return false
 	}
-	for i := 0; i < len(a); i++ {
-		x, y := a[i], b[i]
-		if x == y {
-			continue
+	return globMatch(p.toks, s, p.fold, e)
+}
+
+// eqLit compares s with a literal of the same length; with fold the
+// literal is lower-case and s is folded byte by byte (ASCII).
+func eqLit(s, lit string, fold bool) bool {
+	if !fold {
+		return s == lit
+	}
+	for i := 0; i < len(lit); i++ {
+		c := s[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
 		}
-		if 'A' <= x && x <= 'Z' {
-			x += 'a' - 'A'
-		}
-		if 'A' <= y && y <= 'Z' {
-			y += 'a' - 'A'
-		}
-		if x != y {
+		if c != lit[i] {
 			return false
 		}
 	}
 	return true
 }
 
+// indexLit finds lit in s (folding s when fold is set), or -1.
+func indexLit(s, lit string, fold bool) int {
+	if !fold {
+		return strings.Index(s, lit)
+	}
+	for i := 0; i+len(lit) <= len(s); i++ {
+		if eqLit(s[i:i+len(lit)], lit, true) {
+			return i
+		}
+	}
+	return -1
+}
+
 // globMatch is the classic wildcard matcher with a single backtrack point:
 // on a mismatch it returns to the most recent star and lets it absorb one
 // more character. That is complete because every other token matches a
 // fixed amount of text, so an earlier star never needs to be revisited once
-// a later one has been passed. Worst case O(len(toks)·len(s)).
+// a later one has been passed. A star followed by literal text jumps
+// straight to the literal's next occurrence. Worst case
+// O(len(toks)·len(s)).
 func globMatch(toks []token, s string, fold bool, e *evalCtx) bool {
 	ti, si := 0, 0
 	starTi, starSi := -1, 0
@@ -194,8 +235,19 @@ func globMatch(toks []token, s string, fold bool, e *evalCtx) bool {
 			t := &toks[ti]
 			switch t.kind {
 			case tStar:
-				starTi, starSi = ti, si
+				starTi = ti
 				ti++
+				if ti == len(toks) {
+					return true // a trailing star takes the rest
+				}
+				if next := &toks[ti]; next.kind == tLit {
+					i := indexLit(s[si:], next.lit, fold)
+					if i < 0 {
+						return false // no later start can find it either
+					}
+					si += i
+				}
+				starSi = si
 				continue
 			case tQuest:
 				if si < len(s) {
@@ -205,17 +257,19 @@ func globMatch(toks []token, s string, fold bool, e *evalCtx) bool {
 					continue
 				}
 			case tLit:
-				if len(s)-si >= len(t.lit) && eqFold(s[si:si+len(t.lit)], t.lit, fold) {
+				if len(s)-si >= len(t.lit) && eqLit(s[si:si+len(t.lit)], t.lit, fold) {
 					si += len(t.lit)
 					ti++
 					continue
 				}
 			case tVar:
-				v, ok := e.variable(t)
+				v, ok := e.variable(t.v)
 				if !ok {
 					return false
 				}
-				if len(s)-si >= len(v) && eqFold(s[si:si+len(v)], v, fold) {
+				// Variable values are matched exactly, also under fold
+				// (variables never occur in folded patterns).
+				if len(s)-si >= len(v) && s[si:si+len(v)] == v {
 					si += len(v)
 					ti++
 					continue
@@ -228,8 +282,7 @@ func globMatch(toks []token, s string, fold bool, e *evalCtx) bool {
 			return false
 		}
 		_, n := utf8.DecodeRuneInString(s[starSi:])
-		starSi += n
-		ti, si = starTi+1, starSi
+		ti, si = starTi, starSi+n
 	}
 }
 
@@ -254,7 +307,7 @@ func (p *pattern) substitute(e *evalCtx) (string, bool) {
 		case tQuest:
 			b.WriteByte('?')
 		case tVar:
-			v, ok := e.variable(t)
+			v, ok := e.variable(t.v)
 			if !ok {
 				return "", false
 			}

@@ -118,92 +118,136 @@ func parseDate(s string) (instant, bool) {
 		}
 		return instant{sec: n}, true
 	}
-	num := func(t string) (int, bool) {
-		if !allDigits(t) {
+	// num reads exactly n digits at s[*i:] (no allocation: this runs for
+	// every Date* condition evaluated).
+	i := 0
+	num := func(n int) (int, bool) {
+		if len(s)-i < n {
 			return 0, false
 		}
-		n := 0
-		for i := 0; i < len(t); i++ {
-			n = n*10 + int(t[i]-'0')
+		v := 0
+		for j := 0; j < n; j++ {
+			c := s[i+j]
+			if c < '0' || c > '9' {
+				return 0, false
+			}
+			v = v*10 + int(c-'0')
 		}
-		return n, true
+		i += n
+		return v, true
 	}
-	date, clock, hasT := strings.Cut(s, "T")
-	if !hasT {
-		date, clock, hasT = strings.Cut(s, "t")
+	sep := func(c byte) bool {
+		if i < len(s) && s[i] == c {
+			i++
+			return true
+		}
+		return false
 	}
-	parts := strings.Split(date, "-")
-	if len(parts) > 3 || len(parts[0]) != 4 {
-		return instant{}, false
-	}
-	year, ok := num(parts[0])
+	year, ok := num(4)
 	if !ok {
 		return instant{}, false
 	}
 	month, day := 1, 1
-	if len(parts) > 1 {
-		if len(parts[1]) != 2 {
+	if sep('-') {
+		if month, ok = num(2); !ok || month < 1 || month > 12 {
 			return instant{}, false
 		}
-		if month, ok = num(parts[1]); !ok || month < 1 || month > 12 {
-			return instant{}, false
+		if sep('-') {
+			if day, ok = num(2); !ok || day < 1 || day > daysIn(year, month) {
+				return instant{}, false
+			}
+			if i < len(s) && (s[i] == 'T' || s[i] == 't') {
+				i++
+				return parseClock(s, i, year, month, day)
+			}
 		}
 	}
-	if len(parts) > 2 {
-		if len(parts[2]) != 2 {
-			return instant{}, false
-		}
-		if day, ok = num(parts[2]); !ok || day < 1 || day > daysIn(year, month) {
-			return instant{}, false
-		}
+	if i != len(s) {
+		return instant{}, false
 	}
-	hour, minute, sec, nsec, offset := 0, 0, 0, 0, 0
-	if hasT {
-		if len(parts) != 3 {
+	t := time.Date(year, time.Month(month), day, 0, 0, 0, 0, time.UTC)
+	return instant{sec: t.Unix()}, true
+}
+
+// parseClock parses the hh:mm[:ss[.fff…]][Z|±hh:mm] after a date's T.
+func parseClock(s string, i, year, month, day int) (instant, bool) {
+	num := func(n int) (int, bool) {
+		if len(s)-i < n {
+			return 0, false
+		}
+		v := 0
+		for j := 0; j < n; j++ {
+			c := s[i+j]
+			if c < '0' || c > '9' {
+				return 0, false
+			}
+			v = v*10 + int(c-'0')
+		}
+		i += n
+		return v, true
+	}
+	sep := func(c byte) bool {
+		if i < len(s) && s[i] == c {
+			i++
+			return true
+		}
+		return false
+	}
+	hour, ok := num(2)
+	if !ok || hour > 23 || !sep(':') {
+		return instant{}, false
+	}
+	minute, ok := num(2)
+	if !ok || minute > 59 {
+		return instant{}, false
+	}
+	sec, nsec := 0, 0
+	if sep(':') {
+		if sec, ok = num(2); !ok || sec > 59 {
 			return instant{}, false
 		}
-		// Zone designator.
-		switch {
-		case strings.HasSuffix(clock, "Z") || strings.HasSuffix(clock, "z"):
-			clock = clock[:len(clock)-1]
-		case len(clock) > 6 && (clock[len(clock)-6] == '+' || clock[len(clock)-6] == '-') && clock[len(clock)-3] == ':':
-			z := clock[len(clock)-6:]
-			zh, ok1 := num(z[1:3])
-			zm, ok2 := num(z[4:6])
-			if !ok1 || !ok2 || zh > 23 || zm > 59 {
-				return instant{}, false
-			}
-			offset = zh*3600 + zm*60
-			if z[0] == '-' {
-				offset = -offset
-			}
-			clock = clock[:len(clock)-6]
-		}
-		hms := strings.Split(clock, ":")
-		if len(hms) < 2 || len(hms) > 3 || len(hms[0]) != 2 || len(hms[1]) != 2 {
-			return instant{}, false
-		}
-		if hour, ok = num(hms[0]); !ok || hour > 23 {
-			return instant{}, false
-		}
-		if minute, ok = num(hms[1]); !ok || minute > 59 {
-			return instant{}, false
-		}
-		if len(hms) == 3 {
-			whole, frac, dot := strings.Cut(hms[2], ".")
-			if len(whole) != 2 {
-				return instant{}, false
-			}
-			if sec, ok = num(whole); !ok || sec > 59 {
-				return instant{}, false
-			}
-			if dot {
-				if frac == "" || len(frac) > 9 || !allDigits(frac) {
+		if sep('.') {
+			digits := 0
+			for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+				if digits == 9 {
 					return instant{}, false
 				}
-				nsec, _ = num(frac + strings.Repeat("0", 9-len(frac)))
+				nsec = nsec*10 + int(s[i]-'0')
+				digits++
+				i++
+			}
+			if digits == 0 {
+				return instant{}, false
+			}
+			for ; digits < 9; digits++ {
+				nsec *= 10
 			}
 		}
+	}
+	offset := 0
+	switch {
+	case i == len(s):
+		// No zone designator: UTC.
+	case s[i] == 'Z' || s[i] == 'z':
+		i++
+	case s[i] == '+' || s[i] == '-':
+		neg := s[i] == '-'
+		i++
+		zh, ok1 := num(2)
+		if !ok1 || zh > 23 || !sep(':') {
+			return instant{}, false
+		}
+		zm, ok2 := num(2)
+		if !ok2 || zm > 59 {
+			return instant{}, false
+		}
+		offset = zh*3600 + zm*60
+		if neg {
+			offset = -offset
+		}
+	}
+	if i != len(s) {
+		return instant{}, false
 	}
 	t := time.Date(year, time.Month(month), day, hour, minute, sec, nsec, time.UTC)
 	return instant{sec: t.Unix() - int64(offset), nsec: int32(nsec)}, true

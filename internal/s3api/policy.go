@@ -40,12 +40,24 @@ func (h *Handler) putBucketPolicy(w http.ResponseWriter, r *http.Request, rq *re
 	if len(doc) > maxBucketPolicy {
 		return &s3err.Error{Code: "PolicyTooLarge", Status: http.StatusBadRequest, Message: "Policy exceeds the maximum allowed document size."}
 	}
-	if _, err := policy.Parse(doc, policy.Resource); err != nil {
+	p, err := policy.Parse(doc, policy.Resource)
+	if err != nil {
 		var pe *policy.Error
 		if errors.As(err, &pe) {
 			return &s3err.Error{Code: pe.Code, Status: http.StatusBadRequest, Message: pe.Message}
 		}
 		return err
+	}
+	if p.IsPublic() {
+		// BlockPublicPolicy refuses public policies; ones already stored
+		// stay (RestrictPublicBuckets is what limits those).
+		pab, err := h.effectivePAB(rq, b)
+		if err != nil {
+			return err
+		}
+		if pab.BlockPublicPolicy {
+			return s3err.AccessDenied
+		}
 	}
 	if err := h.setBucketConfig(rq, cfgPolicy, doc); err != nil {
 		return err
