@@ -29,6 +29,7 @@ type cli struct {
 	Admin   adminCmd   `cmd:"" help:"Administer accounts."`
 	Bench   benchCmd   `cmd:"" help:"Run the S3 load generator against an endpoint."`
 	Fsck    fsckCmd    `cmd:"" help:"Check (and repair) an offline data directory."`
+	Analyze analyzeCmd `cmd:"" help:"Report public and cross-account access to buckets, and overly broad policy statements."`
 	Version versionCmd `cmd:"" help:"Print the version."`
 }
 

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bytes"
+	"encoding/json"
 	"encoding/xml"
 	"io"
 	"net/http"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"github.com/coffer-io/coffer/internal/auth/sigv4"
 	"github.com/coffer-io/coffer/test/harness"
@@ -60,6 +62,20 @@ func (s *suite) iamUser(t *testing.T, name, policy string) (string, string) {
 		t.Fatalf("CreateAccessKey: %v %s", err, out)
 	}
 	return r.Key.AccessKeyId, r.Key.SecretAccessKey
+}
+
+// allowPublicPolicies turns off the bucket's Block Public Access settings
+// (on by default, as in AWS) so that tests can store public policies.
+func (s *suite) allowPublicPolicies(t *testing.T, bucket string) {
+	t.Helper()
+	_, err := s.s3.PutPublicAccessBlock(t.Context(), &s3.PutPublicAccessBlockInput{
+		Bucket: aws.String(bucket),
+		PublicAccessBlockConfiguration: &types.PublicAccessBlockConfiguration{
+			BlockPublicAcls: aws.Bool(false), IgnorePublicAcls: aws.Bool(false),
+			BlockPublicPolicy: aws.Bool(false), RestrictPublicBuckets: aws.Bool(false),
+		},
+	})
+	mustOK(t, err)
 }
 
 func (s *suite) putPolicy(t *testing.T, bucket, doc string) {
@@ -158,7 +174,9 @@ func TestBucketPolicyConditions(t *testing.T) {
 	})
 
 	t.Run("policy status and round trip", func(t *testing.T) {
+		s.allowPublicPolicies(t, b)
 		doc := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::pol-cond/*"}]}`
+		s.allowPublic(t, b) // a public policy needs Block Public Access off
 		s.putPolicy(t, b, doc)
 		got, err := s.s3.GetBucketPolicy(ctx, &s3.GetBucketPolicyInput{Bucket: aws.String(b)})
 		mustOK(t, err)
@@ -237,4 +255,46 @@ func TestCrossAccountBucketPolicy(t *testing.T) {
 	s.putPolicy(t, b, `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"`+bobRoot+`"},"Action":["s3:GetObject","s3:GetBucketPolicy"],"Resource":["arn:aws:s3:::xacct","arn:aws:s3:::xacct/*"]}]}`)
 	_, err = bob.GetBucketPolicy(ctx, &s3.GetBucketPolicyInput{Bucket: aws.String(b)})
 	wantErr(t, err, "MethodNotAllowed", 405)
+}
+
+// TestAnalyzeReportsAccess checks `coffer analyze` finds public and
+// cross-account access, with the statements granting it.
+func TestAnalyzeReportsAccess(t *testing.T) {
+	s := newSuite(t)
+	s.mkBucket(t, "an-public")
+	s.mkBucket(t, "an-shared")
+	s.mkBucket(t, "an-private")
+	s.allowPublicPolicies(t, "an-public")
+	s.putPolicy(t, "an-public", `{"Version":"2012-10-17","Statement":[{"Sid":"web","Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::an-public/*"}]}`)
+	s.putPolicy(t, "an-shared", `{"Version":"2012-10-17","Statement":[{"Sid":"partner","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::222233334444:root"},"Action":"s3:*","Resource":"arn:aws:s3:::an-shared/*"}]}`)
+	s.srv.Stop()
+	out := s.srv.Run(t.Context(), harness.Binary(t), "analyze", "--data", s.srv.Dir, "--json")
+	var rep struct {
+		Buckets  int
+		Findings []struct {
+			Bucket, Kind string
+			Accounts     []string
+			Statements   []string
+		}
+		Warnings []struct{ Bucket, Statement, Problem string }
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("analyze output: %v\n%s", err, out)
+	}
+	found := map[string]string{}
+	for _, f := range rep.Findings {
+		found[f.Bucket] = f.Kind + ":" + strings.Join(f.Accounts, ",") + ":" + strings.Join(f.Statements, ",")
+	}
+	if found["an-public"] != "public::web" || found["an-shared"] != "cross-account:222233334444:partner" || found["an-private"] != "" {
+		t.Fatalf("findings: %v\n%s", found, out)
+	}
+	warned := false
+	for _, w := range rep.Warnings {
+		if w.Bucket == "an-shared" && w.Statement == "partner" && strings.Contains(w.Problem, "every S3 action") {
+			warned = true
+		}
+	}
+	if !warned {
+		t.Fatalf("s3:* grant not flagged:\n%s", out)
+	}
 }
