@@ -8,6 +8,7 @@ import (
 	"context"
 
 	"github.com/coffer-io/coffer/internal/auth/authn"
+	"github.com/coffer-io/coffer/internal/policy"
 )
 
 // Request is everything an authorization decision may depend on.
@@ -28,6 +29,23 @@ type Request struct {
 	// ResourcePolicy is the resource's policy document (the bucket
 	// policy), nil when it has none.
 	ResourcePolicy []byte
+	// TrustPolicy is the role's trust policy when the request is
+	// sts:AssumeRole (it then takes the place of ResourcePolicy).
+	TrustPolicy []byte
+	// ObjectOwner is the account owning the object acted on when ACLs are
+	// enabled and it is not the bucket owner: the bucket policy can then
+	// only deny, and the object ACL must grant (S3's object context).
+	ObjectOwner string
+	// ACL reports what the applicable S3 ACL grants the principal for an
+	// action: the bucket ACL for bucket-level permissions, the object ACL
+	// for object-level ones. Nil when no ACL is in force (ACLs disabled by
+	// BucketOwnerEnforced, or not an S3 resource). Public grants ignored
+	// under IgnorePublicAcls are already left out by the caller.
+	ACL func(action string) policy.ACLGrant
+	// RestrictPublicBuckets is the effective Block Public Access setting
+	// (account OR bucket): when the bucket policy is public, only the
+	// owner account's principals and service principals benefit from it.
+	RestrictPublicBuckets bool
 }
 
 // Decision is the outcome of an authorization.

@@ -32,30 +32,19 @@ type Engine struct {
 func (e *Engine) Authorize(ctx context.Context, r *Request) Decision {
 	in := &policy.Input{}
 	p := principalOf(r.Principal)
-	if p.Type == policy.IAMUser {
-		docs, boundary, err := e.Identity.UserPolicies(ctx, p.Account, r.Principal.UserName)
-		if err != nil {
-			e.log().Error("loading identity policies failed; denying", "principal", p.ARN, "err", err)
-			return Decision{Reason: "identity policies unavailable"}
-		}
-		for _, d := range docs {
-			pol, err := e.Cache.Parse(d, policy.Identity)
-			if err != nil {
-				e.log().Error("stored identity policy does not parse; denying", "principal", p.ARN, "err", err)
-				return Decision{Reason: "stored identity policy invalid"}
-			}
-			in.Identity = append(in.Identity, pol)
-		}
-		if boundary != nil {
-			pol, err := e.Cache.Parse(boundary, policy.Boundary)
-			if err != nil {
-				e.log().Error("stored permissions boundary does not parse; denying", "principal", p.ARN, "err", err)
-				return Decision{Reason: "stored boundary invalid"}
-			}
-			in.Boundary = pol
+	if p.Type == policy.IAMUser || p.Type == policy.AssumedRole {
+		if reason, ok := e.principalPolicies(ctx, in, r.Principal, p); !ok {
+			return Decision{Reason: reason}
 		}
 	}
-	if len(r.ResourcePolicy) > 0 {
+	if len(r.TrustPolicy) > 0 {
+		pol, err := e.Cache.Parse(r.TrustPolicy, policy.Trust)
+		if err != nil {
+			e.log().Error("stored trust policy does not parse; denying", "resource", r.Resource, "err", err)
+			return Decision{Reason: "stored trust policy invalid"}
+		}
+		in.Resource = pol
+	} else if len(r.ResourcePolicy) > 0 {
 		pol, err := e.Cache.Parse(r.ResourcePolicy, policy.Resource)
 		if err != nil {
 			e.log().Error("stored bucket policy does not parse; denying", "resource", r.Resource, "err", err)
@@ -73,10 +62,16 @@ func (e *Engine) Authorize(ctx context.Context, r *Request) Decision {
 	if len(r.Actions) == 0 {
 		return Decision{Reason: "no action to authorize"}
 	}
+	in.RestrictPublicBuckets = r.RestrictPublicBuckets
 	var last policy.Decision
 	for _, a := range r.Actions {
+		// ACL grants are per permission, so per action.
+		in.ACL = policy.ACLNone
+		if r.ACL != nil {
+			in.ACL = r.ACL(a)
+		}
 		last = policy.Evaluate(in, &policy.Request{
-			Principal: p, Action: a, Resource: r.Resource, ResourceAccount: owner, Context: r.Conditions,
+			Principal: p, Action: a, Resource: r.Resource, ResourceAccount: owner, ObjectOwner: r.ObjectOwner, Context: r.Conditions,
 		})
 		if !last.Allowed {
 			return Decision{Reason: a + ": " + last.Reason.String() + statementNote(last)}
@@ -110,6 +105,11 @@ func principalOf(a *authn.Principal) policy.Principal {
 		p.Type = policy.Root
 	case authn.TypeIAMUser:
 		p.Type = policy.IAMUser
+	case authn.TypeAssumedRole:
+		p.Type = policy.AssumedRole
+		if a.Session != nil {
+			p.RoleARN = a.Session.RoleARN
+		}
 	}
 	return p
 }

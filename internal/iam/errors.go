@@ -72,3 +72,8 @@ func noSuch(kind Kind, name string) error {
 func noSuchPolicy(arn string) error {
 	return Errorf(ErrNoSuchEntity, "Policy %s does not exist or is not attachable.", arn)
 }
+
+// ErrInvalidAuthenticationCode is a one-time code that does not verify
+// (wrong, outside its window, or already used). It is declared apart from
+// the classes above because only the MFA operations and STS produce it.
+var ErrInvalidAuthenticationCode = errors.New("InvalidAuthenticationCode")

@@ -180,6 +180,17 @@ func (s *Service) DeleteUser(ctx context.Context, account, name string) error {
 		case len(u.Groups) > 0:
 			return Errorf(ErrDeleteConflict, "Cannot delete entity, must remove user from all groups first.")
 		}
+		if m, ok := tx.(MFATx); ok {
+			devices, err := m.MFADevices()
+			if err != nil {
+				return err
+			}
+			for _, d := range devices {
+				if d.Enabled() && d.UserName == u.UserName {
+					return Errorf(ErrDeleteConflict, "Cannot delete entity, must delete MFA device first.")
+				}
+			}
+		}
 		bp, err := s.releaseBoundary(tx, account, u.PermissionsBoundary)
 		if err != nil {
 			return err

@@ -34,6 +34,7 @@ var errorTable = []struct {
 	{iam.ErrMalformedPolicyDocument, "MalformedPolicyDocument", http.StatusBadRequest},
 	{iam.ErrValidation, "ValidationError", http.StatusBadRequest},
 	{iam.ErrInvalidInput, "InvalidInput", http.StatusBadRequest},
+	{iam.ErrInvalidAuthenticationCode, "InvalidAuthenticationCode", http.StatusForbidden},
 }
 
 // Protocol-level errors.

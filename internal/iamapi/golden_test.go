@@ -301,9 +301,9 @@ func TestGolden(t *testing.T) {
 		if env.R.Arn != "arn:aws:iam::111122223333:user/eng/alice" || env.R.UserId[:4] != "AIDA" || env.R.Account != acct {
 			t.Errorf("caller identity %+v", env.R)
 		}
-		status, body = h.ServeSTS(context.Background(), root, stsForm("AssumeRole", "RoleArn", "arn:aws:iam::111122223333:role/reader", "RoleSessionName", "s"), "req-2")
+		status, body = h.ServeSTS(context.Background(), root, stsForm("GetFederationToken", "Name", "s"), "req-2")
 		if status != http.StatusNotImplemented {
-			t.Fatalf("AssumeRole: status %d", status)
+			t.Fatalf("GetFederationToken: status %d", status)
 		}
 		golden(t, "sts_error_not_implemented", body)
 		status, _ = h.ServeSTS(context.Background(), authn.Anonymous, stsForm("GetCallerIdentity"), "req-2")

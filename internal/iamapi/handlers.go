@@ -18,6 +18,7 @@ const (
 	resPolicy                  // PolicyArn (CreatePolicy: PolicyName and Path)
 	resKeyOwner                // the user owning AccessKeyId
 	resRoleARN                 // STS: the role named by RoleArn
+	resMFA                     // the MFA device: SerialNumber (create: VirtualMFADeviceName and Path)
 )
 
 // op is one row of the operation table: how to handle an action and what
@@ -31,6 +32,9 @@ type op struct {
 	// create: the resource does not exist yet; its path comes from the
 	// request's Path parameter.
 	create bool
+	// rootName: UserName "root" means the account root (the MFA
+	// operations; a Coffer deviation, see iam.RootUserName).
+	rootName bool
 }
 
 var iamOps = map[string]*op{
@@ -95,21 +99,29 @@ var iamOps = map[string]*op{
 	"DetachRolePolicy":          {handle: detach(iam.KindRole), res: resRole},
 	"ListAttachedRolePolicies":  {handle: listAttached(iam.KindRole), res: resRole},
 
+	"CreateVirtualMFADevice": {handle: (*Handler).createVirtualMFADevice, res: resMFA, create: true},
+	"DeleteVirtualMFADevice": {handle: (*Handler).deleteVirtualMFADevice, res: resMFA},
+	"ListVirtualMFADevices":  {handle: (*Handler).listVirtualMFADevices},
+	"EnableMFADevice":        {handle: (*Handler).enableMFADevice, res: resUser, rootName: true},
+	"DeactivateMFADevice":    {handle: (*Handler).deactivateMFADevice, res: resUser, rootName: true},
+	"ResyncMFADevice":        {handle: (*Handler).resyncMFADevice, res: resUser, rootName: true},
+	"ListMFADevices":         {handle: (*Handler).listMFADevices, res: resUser, self: true, rootName: true},
+
 	"PutUserPermissionsBoundary":    {handle: putBoundary(iam.KindUser), res: resUser},
 	"DeleteUserPermissionsBoundary": {handle: deleteBoundary(iam.KindUser), res: resUser},
 	"PutRolePermissionsBoundary":    {handle: putBoundary(iam.KindRole), res: resRole},
 	"DeleteRolePermissionsBoundary": {handle: deleteBoundary(iam.KindRole), res: resRole},
 }
 
-// stsOps: only GetCallerIdentity is built. The others are listed so that
+// stsOps: GetCallerIdentity, GetSessionToken and AssumeRole are built. The others are listed so that
 // they are recognized (and authorized) as STS operations and answered
 // NotImplemented rather than InvalidAction.
 var stsOps = map[string]*op{
 	"GetCallerIdentity":          {handle: (*Handler).getCallerIdentity},
-	"AssumeRole":                 {handle: unbuilt("AssumeRole"), res: resRoleARN},
+	"AssumeRole":                 {handle: (*Handler).assumeRole, res: resRoleARN},
 	"AssumeRoleWithSAML":         {handle: unbuilt("AssumeRoleWithSAML"), res: resRoleARN},
 	"AssumeRoleWithWebIdentity":  {handle: unbuilt("AssumeRoleWithWebIdentity"), res: resRoleARN},
-	"GetSessionToken":            {handle: unbuilt("GetSessionToken")},
+	"GetSessionToken":            {handle: (*Handler).getSessionToken},
 	"GetFederationToken":         {handle: unbuilt("GetFederationToken")},
 	"DecodeAuthorizationMessage": {handle: unbuilt("DecodeAuthorizationMessage")},
 	"GetAccessKeyInfo":           {handle: unbuilt("GetAccessKeyInfo")},
@@ -691,6 +703,9 @@ type callerIdentityResult struct {
 func (h *Handler) getCallerIdentity(c *call) (any, error) {
 	if c.caller.IsRoot() {
 		return callerIdentityResult{Arn: iam.RootARN(c.account), UserID: c.account, Account: c.account}, nil
+	}
+	if c.caller.Type == authn.TypeAssumedRole {
+		return callerIdentityResult{Arn: c.caller.ARN, UserID: c.caller.UserID, Account: c.account}, nil
 	}
 	if c.caller.Type != authn.TypeIAMUser {
 		return nil, errors.New("iamapi: GetCallerIdentity for a principal of type " + c.caller.Type)

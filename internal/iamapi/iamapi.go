@@ -13,12 +13,16 @@ package iamapi
 
 import (
 	"context"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"strconv"
+	"time"
 
 	"github.com/coffer-io/coffer/internal/auth/authn"
+	"github.com/coffer-io/coffer/internal/auth/session"
+	"github.com/coffer-io/coffer/internal/authz"
 	"github.com/coffer-io/coffer/internal/iam"
 	"github.com/coffer-io/coffer/internal/storage/meta"
 )
@@ -54,6 +58,16 @@ type Handler struct {
 	// Logger receives internal failures with their request id
 	// (slog.Default() if nil).
 	Logger *slog.Logger
+	// Sessions seals the session tokens STS issues; nil: GetSessionToken
+	// and AssumeRole fail.
+	Sessions *session.Sealer
+	// Authorizer decides AssumeRole against the role's trust policy and
+	// the caller's identity policies (nil: AssumeRole is denied).
+	Authorizer authz.Authorizer
+	// Now is STS's clock (time.Now if nil); Rand the source of temporary
+	// credentials (crypto/rand if nil).
+	Now  func() time.Time
+	Rand io.Reader
 }
 
 // call is one request on its way through a handler.
@@ -75,8 +89,8 @@ func (h *Handler) ServeIAM(ctx context.Context, caller *authn.Principal, form ur
 }
 
 // ServeSTS handles one already-authenticated, already-authorized STS
-// request. Only GetCallerIdentity is implemented; AssumeRole,
-// GetSessionToken and the other STS operations answer NotImplemented.
+// request. GetCallerIdentity, GetSessionToken and AssumeRole are
+// implemented; the other STS operations answer NotImplemented.
 func (h *Handler) ServeSTS(ctx context.Context, caller *authn.Principal, form url.Values, requestID string) (status int, body []byte) {
 	return h.serve(ctx, ServiceSTS, caller, form, requestID)
 }
@@ -86,6 +100,9 @@ func (h *Handler) serve(ctx context.Context, service string, caller *authn.Princ
 	o, err := lookup(service, form)
 	if err == nil && caller.IsAnonymous() {
 		err = ErrMissingAuthenticationToken
+	}
+	if err == nil {
+		err = sessionRestrictions(service, action, caller)
 	}
 	var result any
 	if err == nil {

@@ -44,8 +44,14 @@ func (q *QueryAPI) Requirement(ctx context.Context, form url.Values, caller *aut
 	out := &s3api.QueryRequirement{Actions: req.Actions, Resource: req.Resource, Conditions: req.Conditions}
 	// GetCallerIdentity needs no permission: AWS answers it even under
 	// an explicit deny.
-	if q.service == ServiceSTS && form.Get("Action") == "GetCallerIdentity" {
-		out.Unauthorized = true
+	// GetSessionToken needs none either (it is an authentication step);
+	// AssumeRole is authorized by its handler, which weighs the role's
+	// trust policy together with the caller's identity policies.
+	if q.service == ServiceSTS {
+		switch form.Get("Action") {
+		case "GetCallerIdentity", "GetSessionToken", "AssumeRole":
+			out.Unauthorized = true
+		}
 	}
 	return out, nil
 }

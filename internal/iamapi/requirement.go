@@ -111,7 +111,10 @@ func requirement(service string, form url.Values, account string, res *resolver)
 				name = res.caller.UserName
 			}
 		}
-		if name != "" {
+		switch {
+		case o.rootName && strings.EqualFold(name, iam.RootUserName):
+			req.Resource = iam.RootARN(account)
+		case name != "":
 			err = entity(iam.KindUser, name)
 		}
 	case resGroup:
@@ -151,6 +154,16 @@ func requirement(service string, form url.Values, account string, res *resolver)
 			case !clientError(err):
 				return nil, err
 			}
+		}
+	case resMFA:
+		if o.create {
+			path := form.Get("Path")
+			if path == "" {
+				path = "/"
+			}
+			req.Resource = "arn:aws:iam::" + account + ":mfa" + path + form.Get("VirtualMFADeviceName")
+		} else {
+			req.Resource = form.Get("SerialNumber")
 		}
 	case resRoleARN:
 		if arn := form.Get("RoleArn"); arn != "" {

@@ -29,7 +29,8 @@ DeleteRole UpdateAssumeRolePolicy PutRolePolicy GetRolePolicy ListRolePolicies D
 ListPolicies DeletePolicy CreatePolicyVersion GetPolicyVersion ListPolicyVersions SetDefaultPolicyVersion
 DeletePolicyVersion AttachUserPolicy DetachUserPolicy ListAttachedUserPolicies AttachGroupPolicy DetachGroupPolicy
 ListAttachedGroupPolicies AttachRolePolicy DetachRolePolicy ListAttachedRolePolicies PutUserPermissionsBoundary
-DeleteUserPermissionsBoundary PutRolePermissionsBoundary DeleteRolePermissionsBoundary`)
+DeleteUserPermissionsBoundary PutRolePermissionsBoundary DeleteRolePermissionsBoundary CreateVirtualMFADevice
+DeleteVirtualMFADevice ListVirtualMFADevices EnableMFADevice DeactivateMFADevice ResyncMFADevice ListMFADevices`)
 
 func TestOperationTable(t *testing.T) {
 	var got []string
@@ -113,6 +114,12 @@ func TestRequirement(t *testing.T) {
 				Conditions: map[string][]string{"aws:ResourceTag/team": {"storage"}}}, "*", false},
 		{"untag: the keys removed", ServiceIAM, root, form("UntagUser", "UserName", "ghost", "TagKeys.member.1", "a", "TagKeys.member.2", "b"),
 			Requirement{Actions: []string{"iam:UntagUser"}, Resource: a + "user/ghost", Conditions: map[string][]string{"aws:TagKeys": {"a", "b"}}}, "", false},
+		{"create an MFA device", ServiceIAM, alice, form("CreateVirtualMFADevice", "VirtualMFADeviceName", "phone", "Path", "/d/"),
+			Requirement{Actions: []string{"iam:CreateVirtualMFADevice"}, Resource: a + "mfa/d/phone"}, "", false},
+		{"delete an MFA device", ServiceIAM, alice, form("DeleteVirtualMFADevice", "SerialNumber", a+"mfa/phone"),
+			Requirement{Actions: []string{"iam:DeleteVirtualMFADevice"}, Resource: a + "mfa/phone"}, "", false},
+		{"enable the root's MFA device", ServiceIAM, root, form("EnableMFADevice", "UserName", "root", "SerialNumber", a+"mfa/phone"),
+			Requirement{Actions: []string{"iam:EnableMFADevice"}, Resource: a + "root"}, "", false},
 		{"caller identity", ServiceSTS, alice, stsForm("GetCallerIdentity"),
 			Requirement{Actions: []string{"sts:GetCallerIdentity"}, Resource: "*"}, "", false},
 		{"assume role", ServiceSTS, alice, stsForm("AssumeRole", "RoleArn", a+"role/app/reader", "RoleSessionName", "s"),

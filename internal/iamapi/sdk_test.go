@@ -60,12 +60,10 @@ func TestSTSClient(t *testing.T) {
 	}
 
 	// An unbuilt operation reaches the SDK as a modeled-looking API error.
-	_, err = client(rootKeyID).AssumeRole(ctx, &sts.AssumeRoleInput{
-		RoleArn: aws.String("arn:aws:iam::111122223333:role/r"), RoleSessionName: aws.String("session"),
-	})
+	_, err = client(rootKeyID).GetFederationToken(ctx, &sts.GetFederationTokenInput{Name: aws.String("session")})
 	var apiErr smithy.APIError
 	if !errors.As(err, &apiErr) || apiErr.ErrorCode() != "NotImplemented" || apiErr.ErrorMessage() == "" {
-		t.Errorf("AssumeRole: %v, want a NotImplemented API error", err)
+		t.Errorf("GetFederationToken: %v, want a NotImplemented API error", err)
 	}
 
 	// Anonymous callers are refused with IAM's code.

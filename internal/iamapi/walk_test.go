@@ -1,6 +1,7 @@
 package iamapi
 
 import (
+	"encoding/base64"
 	"encoding/xml"
 	"net/http"
 	"net/url"
@@ -10,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/coffer-io/coffer/internal/auth/authn"
+	"github.com/coffer-io/coffer/internal/mfa"
 )
 
 // TestEveryAction walks a user, group, role and policy through their
@@ -21,6 +23,10 @@ func TestEveryAction(t *testing.T) {
 	const pol = "arn:aws:iam::111122223333:policy/team/P"
 	alice := &authn.Principal{Type: authn.TypeIAMUser, AccountID: acct, UserName: "u"}
 	var keyID string
+	serial := "arn:aws:iam::" + acct + ":mfa/d/m"
+	var seed []byte
+	// code returns the device's code d steps from the fixture's time.
+	code := func(d int64) string { return mfa.HOTP(seed, uint64(mfa.Step(fixedTime)+d)) }
 	steps := []struct {
 		caller *authn.Principal
 		f      func() url.Values
@@ -65,6 +71,16 @@ func TestEveryAction(t *testing.T) {
 		{root, func() url.Values { return form("ListAttachedUserPolicies", "UserName", "u", "PathPrefix", "/team/") }, 200, true},
 		{root, func() url.Values {
 			return form("PutUserPermissionsBoundary", "UserName", "u", "PermissionsBoundary", pol)
+		}, 200, false},
+
+		{root, func() url.Values { return form("CreateVirtualMFADevice", "VirtualMFADeviceName", "m", "Path", "/d/") }, 200, true},
+		{root, func() url.Values {
+			return form("EnableMFADevice", "UserName", "u", "SerialNumber", serial, "AuthenticationCode1", code(-1), "AuthenticationCode2", code(0))
+		}, 200, false},
+		{alice, func() url.Values { return form("ListMFADevices") }, 200, true},
+		{root, func() url.Values { return form("ListVirtualMFADevices", "AssignmentStatus", "Assigned") }, 200, true},
+		{root, func() url.Values {
+			return form("ResyncMFADevice", "UserName", "u", "SerialNumber", serial, "AuthenticationCode1", code(1), "AuthenticationCode2", code(2))
 		}, 200, false},
 
 		{root, func() url.Values { return form("CreateGroup", "GroupName", "g", "Path", "/x/") }, 200, true},
@@ -117,6 +133,9 @@ func TestEveryAction(t *testing.T) {
 		{root, func() url.Values { return form("DetachUserPolicy", "UserName", "u", "PolicyArn", pol) }, 200, false},
 		{root, func() url.Values { return form("DeleteUserPolicy", "UserName", "u", "PolicyName", "i") }, 200, false},
 		{alice, func() url.Values { return form("DeleteAccessKey", "AccessKeyId", keyID) }, 200, false},
+		{root, func() url.Values { return form("DeleteVirtualMFADevice", "SerialNumber", serial) }, 409, false},
+		{alice, func() url.Values { return form("DeactivateMFADevice", "SerialNumber", serial) }, 200, false},
+		{root, func() url.Values { return form("DeleteVirtualMFADevice", "SerialNumber", serial) }, 200, false},
 		{root, func() url.Values { return form("DeleteUser", "UserName", "u") }, 200, false},
 		{root, func() url.Values { return form("DeletePolicy", "PolicyArn", pol) }, 200, false},
 		{root, func() url.Values { return form("GetPolicy", "PolicyArn", pol) }, 404, false},
@@ -147,6 +166,19 @@ func TestEveryAction(t *testing.T) {
 		gotResult := env.Result != nil && env.Result.XMLName.Local == action+"Result"
 		if gotResult != st.result {
 			t.Errorf("step %d %s: result element present = %v, want %v:\n%s", i, action, gotResult, st.result, body)
+		}
+		if action == "CreateVirtualMFADevice" {
+			var r struct {
+				Seed string `xml:"CreateVirtualMFADeviceResult>VirtualMFADevice>Base32StringSeed"`
+			}
+			decode(t, body, &r)
+			b32, err := base64.StdEncoding.DecodeString(r.Seed)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if seed, err = mfa.ParseBase32(string(b32)); err != nil {
+				t.Fatal(err)
+			}
 		}
 		if action == "CreateAccessKey" {
 			var r struct {

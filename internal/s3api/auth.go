@@ -53,20 +53,26 @@ func (h *Handler) authenticate(r *http.Request, rq *request) error {
 	}
 	rq.ev.AccessKeyID = a.AccessKeyID
 	rq.authTime = a.Date
-	if a.SecurityToken != "" {
-		// Session credentials arrive with STS; until then a token can only
-		// be forged or stale.
-		return s3err.InvalidToken
-	}
 	if err := a.CheckScope(h.cfg.Region, rq.op.service()); err != nil {
 		return err
 	}
-	secret, p, err := h.cfg.Keys.Lookup(r.Context(), a.AccessKeyID)
-	if err != nil {
-		if errors.Is(err, authn.ErrUnknownKey) {
-			return sigv4.InvalidAccessKeyID(a.AccessKeyID)
+	var secret string
+	var p *authn.Principal
+	if a.SecurityToken != "" {
+		// Temporary credentials: the token (sealed by our STS) carries the
+		// secret and the principal.
+		secret, p, err = h.cfg.Keys.LookupSession(r.Context(), a.AccessKeyID, a.SecurityToken)
+		if err != nil {
+			return tokenError(rq.op, err)
 		}
-		return err
+	} else {
+		secret, p, err = h.cfg.Keys.Lookup(r.Context(), a.AccessKeyID)
+		if err != nil {
+			if errors.Is(err, authn.ErrUnknownKey) {
+				return sigv4.InvalidAccessKeyID(a.AccessKeyID)
+			}
+			return err
+		}
 	}
 	if a.PayloadHash == "" {
 		// Only non-S3 services (the admin API) get here: their clients
@@ -124,4 +130,22 @@ func readAll(rq *request) ([]byte, error) {
 		return nil, s3err.MaxMessageLengthExceeded
 	}
 	return b, nil
+}
+
+// tokenError maps a session token failure to the wire error of the
+// request's protocol: S3's InvalidToken / ExpiredToken, or STS's and
+// IAM's InvalidClientTokenId / ExpiredToken.
+func tokenError(op Op, err error) error {
+	expired := errors.Is(err, authn.ErrExpiredToken)
+	switch {
+	case !expired && !errors.Is(err, authn.ErrInvalidToken):
+		return err
+	case op.isQuery() && expired:
+		return queryError("ExpiredToken", 400, "The security token included in the request is expired")
+	case op.isQuery():
+		return queryError("InvalidClientTokenId", 403, "The security token included in the request is invalid.")
+	case expired:
+		return s3err.ExpiredToken
+	}
+	return s3err.InvalidToken
 }

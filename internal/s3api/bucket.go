@@ -96,14 +96,31 @@ type createBucketConfiguration struct {
 }
 
 func (h *Handler) createBucket(w http.ResponseWriter, r *http.Request, rq *request) error {
-	if err := checkACLHeaders(r.Header, false); err != nil {
-		return err
-	}
 	if v := r.Header.Get("X-Amz-Bucket-Object-Lock-Enabled"); v != "" && !strings.EqualFold(v, "false") {
 		return s3err.NotImplemented.WithMessage("Object Lock is not implemented yet").With("Header", "x-amz-bucket-object-lock-enabled")
 	}
-	if v := r.Header.Get("X-Amz-Object-Ownership"); v != "" && v != "BucketOwnerEnforced" {
-		return s3err.NotImplemented.WithMessage("Only the BucketOwnerEnforced object ownership setting is implemented").With("Header", "x-amz-object-ownership")
+	// New buckets start as AWS's have since April 2023: ACLs disabled
+	// unless the request asks otherwise, all of Block Public Access on.
+	ownership := ownerEnforced
+	if v := r.Header.Get("X-Amz-Object-Ownership"); v != "" {
+		if !validOwnership(v) {
+			return s3err.InvalidArgument.WithMessage("Invalid x-amz-object-ownership header: "+v).With("ArgumentName", "x-amz-object-ownership").With("ArgumentValue", v)
+		}
+		ownership = v
+	}
+	creator := rq.principal.CanonicalID
+	acl, err := parseRequestACL(r.Header, nil, creator, creator, false)
+	if err != nil {
+		return err
+	}
+	if acl != nil {
+		switch {
+		case ownership == ownerEnforced && !ownerOnlyACL(acl.grants, creator, creator):
+			return InvalidBucketAclWithObjectOwnership
+		case isPublicACL(acl.grants):
+			// The new bucket's own Block Public Access blocks it.
+			return InvalidBucketAclWithBlockPublicAccessError
+		}
 	}
 	body, err := readAll(rq)
 	if err != nil {
@@ -131,6 +148,13 @@ func (h *Handler) createBucket(w http.ResponseWriter, r *http.Request, rq *reque
 		Owner:     rq.principal.AccountID,
 		Region:    h.cfg.Region,
 		CreatedAt: h.obj.Now(),
+		Configs: map[string][]byte{
+			cfgPublicAccessBlock: encodePAB(allBlocked),
+			cfgOwnership:         []byte(ownership),
+		},
+	}
+	if acl != nil && ownership != ownerEnforced {
+		b.Configs[cfgACL] = encodeACL(acl.grants)
 	}
 	err = h.obj.Meta().CreateBucket(r.Context(), b)
 	if errors.Is(err, meta.ErrBucketExists) {
@@ -385,27 +409,6 @@ func (h *Handler) setBucketConfig(rq *request, name string, raw []byte) error {
 	})
 }
 
-// checkACLHeaders accepts the canned ACLs that mean "owner only" and
-// refuses every other ACL header: ACLs arrive with access control, and a
-// grant silently ignored would be a security bug.
-func checkACLHeaders(hdr http.Header, object bool) error {
-	switch acl := hdr.Get("X-Amz-Acl"); acl {
-	case "", "private":
-	case "bucket-owner-full-control":
-		if !object {
-			return s3err.NotImplemented.WithMessage("ACLs other than private are not implemented yet").With("Header", "x-amz-acl")
-		}
-	default:
-		return s3err.NotImplemented.WithMessage("ACLs other than private are not implemented yet").With("Header", "x-amz-acl")
-	}
-	for k := range hdr {
-		if strings.HasPrefix(strings.ToLower(k), "x-amz-grant-") {
-			return s3err.NotImplemented.WithMessage("ACL grants are not implemented yet").With("Header", k)
-		}
-	}
-	return nil
-}
-
 type grantee struct {
 	XMLNS       string `xml:"xmlns:xsi,attr,omitempty"`
 	Type        string `xml:"xsi:type,attr,omitempty"`
@@ -429,68 +432,103 @@ type accessControlPolicy struct {
 	} `xml:"AccessControlList"`
 }
 
-// getAcl reports the only ACL Coffer supports so far: the owner has full
-// control.
+// getAcl returns the bucket's or object's ACL. With ACLs disabled
+// (BucketOwnerEnforced) that is the bucket owner's FULL_CONTROL; under
+// IgnorePublicAcls it is the effective ACL, public grants left out.
 func (h *Handler) getAcl(w http.ResponseWriter, r *http.Request, rq *request) error {
 	b, err := needBucket(rq)
 	if err != nil {
 		return err
 	}
-	ownerAcct := b.Owner
+	ownerAcct, raw := b.Owner, b.Configs[cfgACL]
 	if rq.op == OpGetObjectAcl {
 		v, err := h.lookupVersion(r, rq)
 		if err != nil {
 			return err
 		}
-		ownerAcct = v.Owner
+		ownerAcct, raw = v.Owner, v.ACL
+	}
+	if !aclsEnabled(b) {
+		ownerAcct, raw = b.Owner, nil
 	}
 	o := h.owner(rq, ownerAcct)
-	res := accessControlPolicy{Xmlns: s3NS, Owner: o}
-	res.Grants.Grant = []grant{{
-		Grantee:    grantee{XMLNS: "http://www.w3.org/2001/XMLSchema-instance", Type: "CanonicalUser", ID: o.ID},
-		Permission: "FULL_CONTROL",
-	}}
-	return writeXML(w, &res)
+	grants, ok := decodeACL(raw)
+	if !ok {
+		grants = []aclGrant{{ID: o.ID, Perm: permFullControl}}
+	} else if pab, err := h.effectivePAB(rq, b); err != nil {
+		return err
+	} else if pab.IgnorePublicAcls {
+		grants = withoutPublic(grants)
+	}
+	return writeXML(w, renderACL(o, grants))
 }
 
-// putAcl accepts only ACLs equivalent to "private": the canned header, or a
-// document granting nothing but the owner's FULL_CONTROL.
+// putAcl sets the bucket's or object's ACL, from x-amz-acl, the
+// x-amz-grant-* headers or an AccessControlPolicy body.
 func (h *Handler) putAcl(w http.ResponseWriter, r *http.Request, rq *request) error {
 	b, err := needBucket(rq)
 	if err != nil {
 		return err
 	}
-	if err := checkACLHeaders(r.Header, rq.op == OpPutObjectAcl); err != nil {
-		return err
-	}
+	object := rq.op == OpPutObjectAcl
 	ownerAcct := b.Owner
-	if rq.op == OpPutObjectAcl {
+	if object {
 		v, err := h.lookupVersion(r, rq)
 		if err != nil {
 			return err
 		}
 		ownerAcct = v.Owner
+		if !aclsEnabled(b) {
+			ownerAcct = b.Owner
+		}
 	}
 	body, err := readAll(rq)
 	if err != nil {
 		return err
 	}
-	if len(strings.TrimSpace(string(body))) > 0 {
-		if r.Header.Get("X-Amz-Acl") != "" {
-			return s3err.UnexpectedContent
-		}
-		var acp accessControlPolicy
-		if err := unmarshalXML(body, &acp); err != nil {
-			return s3err.MalformedACLError.Wrap(err)
-		}
-		o := h.owner(rq, ownerAcct)
-		for _, g := range acp.Grants.Grant {
-			if g.Grantee.ID != o.ID || g.Permission != "FULL_CONTROL" || g.Grantee.URI != "" || g.Grantee.Email != "" {
-				return s3err.NotImplemented.WithMessage("ACL grants other than the owner's FULL_CONTROL are not implemented yet")
-			}
-		}
-	} else if r.Header.Get("X-Amz-Acl") == "" {
+	if len(strings.TrimSpace(string(body))) == 0 {
+		body = nil
+	}
+	ownerID, bucketOwnerID := h.owner(rq, ownerAcct).ID, h.owner(rq, b.Owner).ID
+	req, err := parseRequestACL(r.Header, body, ownerID, bucketOwnerID, object)
+	if err != nil {
+		return err
+	}
+	if req == nil {
 		return s3err.MissingSecurityHeader.WithMessage("Your request was missing a required header").With("MissingHeaderName", "x-amz-acl")
+	}
+	if !aclsEnabled(b) {
+		if !ownerOnlyACL(req.grants, ownerID, bucketOwnerID) {
+			return AccessControlListNotSupported
+		}
+		// Nothing to store: ACLs are disabled, and this one says what
+		// the disabled state means anyway.
+		w.WriteHeader(http.StatusOK)
+		return nil
+	}
+	if isPublicACL(req.grants) {
+		pab, err := h.effectivePAB(rq, b)
+		if err != nil {
+			return err
+		}
+		if pab.BlockPublicAcls {
+			return s3err.AccessDenied
+		}
+	}
+	raw := encodeACL(req.grants)
+	if object {
+		err = h.obj.Meta().UpdateObject(r.Context(), b.Name, rq.t.key, rq.q.Get("versionId"), func(v *meta.ObjectVersion) error {
+			if v.DeleteMarker {
+				return s3err.MethodNotAllowed
+			}
+			v.ACL = raw
+			return nil
+		})
+	} else {
+		err = h.setBucketConfig(rq, cfgACL, raw)
+	}
+	if err != nil {
+		return err
 	}
 	w.WriteHeader(http.StatusOK)
 	return nil

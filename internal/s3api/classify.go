@@ -83,6 +83,10 @@ func classify(r *http.Request, t target, q url.Values) Op {
 				return OpGetBucketPolicy
 			case has("policyStatus"):
 				return OpGetBucketPolicyStatus
+			case has("publicAccessBlock"):
+				return OpGetPublicAccessBlock
+			case has("ownershipControls"):
+				return OpGetBucketOwnershipControls
 			case has("versions"):
 				return OpListObjectVersions
 			case has("uploads"):
@@ -105,6 +109,10 @@ func classify(r *http.Request, t target, q url.Values) Op {
 				return OpPutBucketAcl
 			case has("policy"):
 				return OpPutBucketPolicy
+			case has("publicAccessBlock"):
+				return OpPutPublicAccessBlock
+			case has("ownershipControls"):
+				return OpPutBucketOwnershipControls
 			}
 			return OpCreateBucket
 		case http.MethodDelete:
@@ -115,6 +123,10 @@ func classify(r *http.Request, t target, q url.Values) Op {
 				return OpDeleteBucketCors
 			case has("policy"):
 				return OpDeleteBucketPolicy
+			case has("publicAccessBlock"):
+				return OpDeletePublicAccessBlock
+			case has("ownershipControls"):
+				return OpDeleteBucketOwnershipControls
 			}
 			return OpDeleteBucket
 		case http.MethodPost:
@@ -183,7 +195,6 @@ func classify(r *http.Request, t target, q url.Values) Op {
 var unimplementedSubresources = []string{
 	"accelerate", "analytics", "encryption", "intelligent-tiering", "inventory",
 	"lifecycle", "logging", "metrics", "notification", "object-lock",
-	"ownershipControls", "publicAccessBlock",
 	"replication", "requestPayment", "website", "retention", "legal-hold",
 	"restore", "select", "torrent", "session", "metadataTable",
 	"metadataConfiguration", "renameObject",

@@ -114,6 +114,7 @@ func (h *Handler) buildConditionContext(r *http.Request, rq *request) map[string
 		set("aws:Referer", ref)
 	}
 	principalKeys(c, rq.principal)
+	sessionKeys(c, rq.principal, now)
 	if rq.bucket != nil {
 		set("aws:ResourceAccount", rq.bucket.Owner)
 		set("s3:ResourceAccount", rq.bucket.Owner)
@@ -282,5 +283,32 @@ func principalKeys(c map[string][]string, p *authn.Principal) {
 		if p.UserID != "" {
 			c["aws:userid"] = []string{p.UserID}
 		}
+	case authn.TypeAssumedRole:
+		// aws:PrincipalArn is the role's ARN, not the session's [§5.1].
+		c["aws:PrincipalType"] = []string{"AssumedRole"}
+		c["aws:userid"] = []string{p.UserID}
+		if p.Session != nil {
+			c["aws:PrincipalArn"] = []string{p.Session.RoleARN}
+		}
+	}
+}
+
+// sessionKeys sets the keys only temporary credentials have [§5.2]:
+// aws:MultiFactorAuthPresent (true or false; long-term keys have none, so
+// that BoolIfExists can tell them apart), aws:MultiFactorAuthAge when MFA
+// was used, aws:TokenIssueTime and aws:SourceIdentity.
+func sessionKeys(c map[string][]string, p *authn.Principal, now time.Time) {
+	if p.IsAnonymous() || p.Session == nil {
+		return
+	}
+	s := p.Session
+	c["aws:MultiFactorAuthPresent"] = []string{strconv.FormatBool(s.MFA)}
+	if s.MFA {
+		age := max(0, int64(now.Sub(s.MFATime)/time.Second))
+		c["aws:MultiFactorAuthAge"] = []string{strconv.FormatInt(age, 10)}
+	}
+	c["aws:TokenIssueTime"] = []string{s.IssuedAt.UTC().Format(time.RFC3339)}
+	if s.SourceIdentity != "" {
+		c["aws:SourceIdentity"] = []string{s.SourceIdentity}
 	}
 }

@@ -321,7 +321,13 @@ func (h *Handler) pipeline(w http.ResponseWriter, r *http.Request, rq *request) 
 	}
 	rq.q = q
 	rq.t = parseTarget(r, h.cfg.BaseDomains)
-	if isAdminPath(r.URL.Path) {
+	if isControlRequest(r) {
+		// S3 Control (account-level settings): not a bucket, whatever
+		// the path looks like.
+		rq.op = classifyControl(r)
+		rq.ev.Service = "s3control"
+		rq.t = target{}
+	} else if isAdminPath(r.URL.Path) {
 		rq.op = classifyAdmin(r)
 		rq.ev.Service = "admin"
 		rq.t = target{}
@@ -401,10 +407,16 @@ func (h *Handler) authorizeExtra(r *http.Request, rq *request, action, resource 
 
 // allowed asks the Authorizer about one action on one resource of bucket b.
 func (h *Handler) allowed(r *http.Request, rq *request, action, resource string, b *meta.Bucket) bool {
-	return h.cfg.Authorizer.Authorize(r.Context(), &authz.Request{
+	ar := &authz.Request{
 		Principal: rq.principal, Actions: []string{action}, Resource: resource, ResourceOwner: b.Owner,
 		Conditions: h.conditionContext(r, rq), ResourcePolicy: b.Configs[cfgPolicy],
-	}).Allowed
+	}
+	_, objectPerm, _ := aclPermission(action)
+	if err := h.accessFacts(rq, ar, b, keyOfResource(resource, b.Name), "", objectPerm); err != nil {
+		h.log.Error("loading access control facts failed; denying", "request_id", rq.id, "err", err)
+		return false
+	}
+	return h.cfg.Authorizer.Authorize(r.Context(), ar).Allowed
 }
 
 // validateTarget checks bucket and key syntax and loads the bucket.
@@ -461,6 +473,9 @@ func (h *Handler) authorize(r *http.Request, rq *request) error {
 	if rq.bucket != nil && rq.op != OpCreateBucket {
 		ar.ResourceOwner = rq.bucket.Owner
 		ar.ResourcePolicy = rq.bucket.Configs[cfgPolicy]
+		if err := h.accessFacts(rq, ar, rq.bucket, rq.t.key, rq.q.Get("versionId"), loadsObjectContext(rq.op)); err != nil {
+			return err
+		}
 	}
 	if rq.op.isAdmin() {
 		ar.ResourceOwner = h.cfg.Admin.DefaultAccountID()

@@ -37,7 +37,8 @@ func (h *Handler) createMultipartUpload(w http.ResponseWriter, r *http.Request, 
 	if err != nil {
 		return err
 	}
-	if err := checkACLHeaders(r.Header, true); err != nil {
+	wacl, err := h.objectWriteACL(rq, b, r.Header)
+	if err != nil {
 		return err
 	}
 	if err := unsupportedObjectHeaders(r.Header, b); err != nil {
@@ -51,7 +52,7 @@ func (h *Handler) createMultipartUpload(w http.ResponseWriter, r *http.Request, 
 	if err != nil {
 		return err
 	}
-	u := &meta.Upload{Bucket: b.Name, Key: rq.t.key, UploadID: objects.NewUploadID(), Owner: b.Owner,
+	u := &meta.Upload{Bucket: b.Name, Key: rq.t.key, UploadID: objects.NewUploadID(), Owner: wacl.owner, ACL: wacl.acl,
 		Initiated: h.obj.Now(), Headers: sys, UserMeta: user, Tags: tags}
 	if s := r.Header.Get("X-Amz-Checksum-Algorithm"); s != "" {
 		alg, err := checksum.ParseAlgorithm(s)
@@ -312,7 +313,7 @@ func (h *Handler) completeMultipartUpload(w http.ResponseWriter, r *http.Request
 		}
 	}
 	alg := partAlgorithm(u)
-	v := &meta.ObjectVersion{Bucket: u.Bucket, Key: u.Key, Owner: u.Owner, LastModified: h.obj.Now(),
+	v := &meta.ObjectVersion{Bucket: u.Bucket, Key: u.Key, Owner: u.Owner, ACL: u.ACL, LastModified: h.obj.Now(),
 		Headers: u.Headers, UserMeta: u.UserMeta, Tags: u.Tags}
 	md5s := make([]byte, 0, len(req.Parts)*md5.Size)
 	var digests [][]byte

@@ -84,7 +84,8 @@ func (h *Handler) putObject(w http.ResponseWriter, r *http.Request, rq *request)
 	if err != nil {
 		return err
 	}
-	if err := checkACLHeaders(r.Header, true); err != nil {
+	wacl, err := h.objectWriteACL(rq, b, r.Header)
+	if err != nil {
 		return err
 	}
 	if err := unsupportedObjectHeaders(r.Header, b); err != nil {
@@ -130,7 +131,7 @@ func (h *Handler) putObject(w http.ResponseWriter, r *http.Request, rq *request)
 		return err
 	}
 	v := &meta.ObjectVersion{
-		Bucket: b.Name, Key: rq.t.key, Owner: b.Owner,
+		Bucket: b.Name, Key: rq.t.key, Owner: wacl.owner, ACL: wacl.acl,
 		Size: wr.Size(), ETag: wr.ETag(), LastModified: h.obj.Now(),
 		Headers: sys, UserMeta: user, Tags: tags,
 		Checksum: meta.Checksum{Algorithm: string(alg), Value: wr.Hasher.Checksum(alg), Type: "FULL_OBJECT"},
@@ -672,7 +673,8 @@ func (h *Handler) copyObject(w http.ResponseWriter, r *http.Request, rq *request
 	if err != nil {
 		return err
 	}
-	if err := checkACLHeaders(r.Header, true); err != nil {
+	wacl, err := h.objectWriteACL(rq, b, r.Header)
+	if err != nil {
 		return err
 	}
 	if err := unsupportedObjectHeaders(r.Header, b); err != nil {
@@ -740,7 +742,7 @@ func (h *Handler) copyObject(w http.ResponseWriter, r *http.Request, rq *request
 		return err
 	}
 	v := &meta.ObjectVersion{
-		Bucket: b.Name, Key: rq.t.key, Owner: b.Owner,
+		Bucket: b.Name, Key: rq.t.key, Owner: wacl.owner, ACL: wacl.acl,
 		Size: wr.Size(), ETag: wr.ETag(), LastModified: h.obj.Now(),
 		Headers: sys, UserMeta: user, Tags: tags,
 		Checksum: meta.Checksum{Algorithm: string(alg), Value: wr.Hasher.Checksum(alg), Type: "FULL_OBJECT"},

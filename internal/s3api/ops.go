@@ -57,9 +57,9 @@ const (
 	numOps
 )
 
-// numAllOps counts S3, admin and Query-protocol operations (the latter
-// follow numOps).
-const numAllOps = numOps + 3
+// numAllOps counts S3, admin, Query-protocol and the Block Public Access
+// and Object Ownership operations (the latter follow numOps).
+const numAllOps = numOps + 3 + numAccessOps
 
 // Resource scopes for building the resource ARN.
 const (

@@ -135,7 +135,12 @@ func (h *Handler) postObject(w http.ResponseWriter, r *http.Request, rq *request
 	for k, v := range pf.fields {
 		hdr.Set(k, v)
 	}
-	if err := checkACLHeaders(hdr, true); err != nil {
+	if v := hdr.Get("Acl"); v != "" {
+		// The form's acl field is the x-amz-acl header of a PUT.
+		hdr.Set("X-Amz-Acl", v)
+	}
+	wacl, err := h.objectWriteACL(rq, b, hdr)
+	if err != nil {
 		return err
 	}
 	if err := unsupportedObjectHeaders(hdr, b); err != nil {
@@ -188,7 +193,7 @@ func (h *Handler) postObject(w http.ResponseWriter, r *http.Request, rq *request
 		return err
 	}
 	v := &meta.ObjectVersion{
-		Bucket: b.Name, Key: rq.t.key, Owner: b.Owner,
+		Bucket: b.Name, Key: rq.t.key, Owner: wacl.owner, ACL: wacl.acl,
 		Size: wr.Size(), ETag: wr.ETag(), LastModified: h.obj.Now(),
 		Headers: sys, UserMeta: user, Tags: tags,
 		Checksum: meta.Checksum{Algorithm: string(alg), Value: wr.Hasher.Checksum(alg), Type: "FULL_OBJECT"},

@@ -150,12 +150,26 @@ func (h *Handler) serveQuery(w http.ResponseWriter, r *http.Request, rq *request
 			return queryAccessDenied(rq.principal, req)
 		}
 	}
-	status, body := svc.Serve(r.Context(), rq.principal, form, rq.id)
+	// The service may authorize further itself (STS AssumeRole against
+	// the role's trust policy) with the same condition keys.
+	ctx := context.WithValue(r.Context(), queryCondKey{}, h.conditionContext(r, rq))
+	status, body := svc.Serve(ctx, rq.principal, form, rq.id)
 	w.Header().Set("Content-Type", "text/xml")
 	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(status)
 	_, err = w.Write(body)
 	return err
+}
+
+type queryCondKey struct{}
+
+// QueryConditions returns the condition keys the pipeline built for the
+// Query call whose context ctx is (aws:SourceIp, aws:SecureTransport, the
+// principal's and session's keys, ...), or nil outside one. The map is
+// the caller's to read, not to modify.
+func QueryConditions(ctx context.Context) map[string][]string {
+	c, _ := ctx.Value(queryCondKey{}).(map[string][]string)
+	return c
 }
 
 // queryAccessDenied is IAM's AccessDenied message, which names the caller,

@@ -149,7 +149,8 @@ func TestClassify(t *testing.T) {
 		{"PUT", "/b1?versioning", nil, OpPutBucketVersioning},
 		{"PUT", "/b1?policy", nil, OpPutBucketPolicy},
 		{"GET", "/b1?policyStatus", nil, OpGetBucketPolicyStatus},
-		{"GET", "/b1?publicAccessBlock", nil, OpNotImplemented},
+		{"GET", "/b1?publicAccessBlock", nil, OpGetPublicAccessBlock},
+		{"DELETE", "/b1?ownershipControls", nil, OpDeleteBucketOwnershipControls},
 		{"GET", "/b1?encryption", nil, OpNotImplemented},
 		{"PUT", "/b1/k?retention", nil, OpNotImplemented},
 		{"POST", "/b1?delete", nil, OpDeleteObjects},
@@ -270,7 +271,7 @@ func TestBadInputChangesNothing(t *testing.T) {
 		{"trailing garbage", "PUT", "/alice-bucket?tagging", "<Tagging><TagSet></TagSet></Tagging><x/>", nil, 400, "MalformedXML"},
 		{"bad range", "GET", "/alice-bucket/none", "", map[string]string{"Range": "bytes=9-1"}, 404, "NoSuchKey"},
 		{"sse header", "PUT", "/alice-bucket/k", "x", map[string]string{"X-Amz-Server-Side-Encryption": "AES256"}, 501, "NotImplemented"},
-		{"public acl", "PUT", "/alice-bucket/k", "x", map[string]string{"X-Amz-Acl": "public-read"}, 501, "NotImplemented"},
+		{"public acl with ACLs disabled", "PUT", "/alice-bucket/k", "x", map[string]string{"X-Amz-Acl": "public-read"}, 400, "AccessControlListNotSupported"},
 		{"header section over 8 KiB", "PUT", "/alice-bucket/k", "x", map[string]string{"X-Amz-Meta-A": strings.Repeat("a", 1500), "X-Amz-Meta-B": strings.Repeat("b", 1500), "X-Amz-Meta-C": strings.Repeat("c", 1500), "X-Amz-Meta-D": strings.Repeat("d", 1500), "X-Amz-Meta-E": strings.Repeat("e", 1500), "X-Amz-Meta-F": strings.Repeat("f", 1500)}, 400, "RequestHeaderSectionTooLarge"},
 		{"user metadata over 2 KiB", "PUT", "/alice-bucket/k", "x", map[string]string{"X-Amz-Meta-A": strings.Repeat("a", 2100)}, 400, "MetadataTooLarge"},
 	}
@@ -286,7 +287,8 @@ func TestBadInputChangesNothing(t *testing.T) {
 		t.Fatalf("objects after bad input: %v %v", lr.Objects, err)
 	}
 	b, _ := e.meta.GetBucket(context.Background(), "alice-bucket")
-	if b.Versioning != "" || len(b.Configs) != 0 {
+	// Only what CreateBucket stores: Block Public Access and ownership.
+	if b.Versioning != "" || len(b.Configs) != 2 {
 		t.Fatalf("bucket changed: %+v", b)
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/coffer-io/coffer/internal/s3api"
 	"github.com/coffer-io/coffer/internal/storage/meta"
 )
 
@@ -81,6 +82,9 @@ func (a *Accounts) Create(ctx context.Context, name string) (*meta.Account, *met
 		if err != nil {
 			return nil, nil, err
 		}
+		if err := a.Meta.UpdateAccountSettings(ctx, acct.ID, s3api.BlockPublicAccess); err != nil {
+			return nil, nil, err
+		}
 		return acct, key, nil
 	}
 }
@@ -131,6 +135,10 @@ func bootstrap(ctx context.Context, st *Stores, credPath string) (*meta.Account,
 		return nil, false, fmt.Errorf("writing %s: %w", credPath, err)
 	}
 	if err := st.Meta.CreateAccount(ctx, acct, key); err != nil {
+		return nil, false, err
+	}
+	// New accounts block public access, as in AWS.
+	if err := st.Meta.UpdateAccountSettings(ctx, acct.ID, s3api.BlockPublicAccess); err != nil {
 		return nil, false, err
 	}
 	return acct, true, nil

@@ -135,13 +135,18 @@ func Run(ctx context.Context, o Options, out io.Writer) error {
 	svc := objects.New(st.Meta, st.Blobs, time.Now, log)
 	iamSvc := &iam.Service{Store: st.Meta.IAM(), Validate: validatePolicy}
 	users := iamDirectory{svc: iamSvc}
-	queryAPI := &iamapi.Handler{IAM: iamSvc, Accounts: st.Meta, Logger: log}
+	sessions, err := loadSessionKey(filepath.Join(dir, "sts.key"))
+	if err != nil {
+		return err
+	}
+	authorizer := &authz.Engine{Identity: users, Cache: &authz.PolicyCache{}, Log: log}
+	queryAPI := &iamapi.Handler{IAM: iamSvc, Accounts: st.Meta, Logger: log, Sessions: sessions, Authorizer: authorizer}
 	h := s3api.New(s3api.Config{
 		Region:      o.Region,
 		BaseDomains: o.Domains,
 		Objects:     svc,
-		Keys:        &authn.Resolver{Store: st.Meta, Users: users},
-		Authorizer:  &authz.Engine{Identity: users, Cache: &authz.PolicyCache{}, Log: log},
+		Keys:        &authn.Resolver{Store: st.Meta, Users: users, Sessions: sessions},
+		Authorizer:  authorizer,
 		Audit:       sink,
 		Admin:       &adminService{defaultID: acct.ID, accounts: &Accounts{Meta: st.Meta}},
 		Query:       map[string]s3api.QueryService{"iam": queryAPI.IAMAPI(), "sts": queryAPI.STSAPI()},

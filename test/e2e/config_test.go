@@ -329,7 +329,7 @@ func TestACLAndUnimplemented(t *testing.T) {
 		}
 	})
 
-	t.Run("public ACLs are not implemented", func(t *testing.T) {
+	t.Run("ACLs are disabled on new buckets", func(t *testing.T) {
 		cases := []struct {
 			name string
 			call func() error
@@ -357,7 +357,15 @@ func TestACLAndUnimplemented(t *testing.T) {
 			}},
 		}
 		for _, c := range cases {
-			t.Run(c.name, func(t *testing.T) { wantErr(t, c.call(), "NotImplemented", http.StatusNotImplemented) })
+			t.Run(c.name, func(t *testing.T) {
+				// BucketOwnerEnforced is the default: ACL writes fail,
+				// and CreateBucket with an ACL needs another ownership.
+				code := "AccessControlListNotSupported"
+				if c.name == "CreateBucket" {
+					code = "InvalidBucketAclWithObjectOwnership"
+				}
+				wantErr(t, c.call(), code, http.StatusBadRequest)
+			})
 		}
 		// Nothing was created by the refused requests.
 		_, err := s.s3.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String("acl-public")})
@@ -375,8 +383,8 @@ func TestACLAndUnimplemented(t *testing.T) {
 				_, err := s.s3.GetBucketWebsite(ctx, &s3.GetBucketWebsiteInput{Bucket: aws.String(bkt)})
 				return err
 			}},
-			{"GetPublicAccessBlock", func() error {
-				_, err := s.s3.GetPublicAccessBlock(ctx, &s3.GetPublicAccessBlockInput{Bucket: aws.String(bkt)})
+			{"GetBucketReplication", func() error {
+				_, err := s.s3.GetBucketReplication(ctx, &s3.GetBucketReplicationInput{Bucket: aws.String(bkt)})
 				return err
 			}},
 			{"GetBucketLifecycleConfiguration", func() error {

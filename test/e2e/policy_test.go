@@ -65,7 +65,8 @@ func (s *suite) iamUser(t *testing.T, name, policy string) (string, string) {
 }
 
 // allowPublicPolicies turns off the bucket's Block Public Access settings
-// (on by default, as in AWS) so that tests can store public policies.
+// (on by default, as in AWS) so that tests can store public policies, and
+// the default account's, which new accounts also get (see allowPublic).
 func (s *suite) allowPublicPolicies(t *testing.T, bucket string) {
 	t.Helper()
 	_, err := s.s3.PutPublicAccessBlock(t.Context(), &s3.PutPublicAccessBlockInput{
@@ -76,6 +77,7 @@ func (s *suite) allowPublicPolicies(t *testing.T, bucket string) {
 		},
 	})
 	mustOK(t, err)
+	s.allowPublic(t, bucket)
 }
 
 func (s *suite) putPolicy(t *testing.T, bucket, doc string) {

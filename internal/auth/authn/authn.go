@@ -8,7 +8,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
+	"github.com/coffer-io/coffer/internal/auth/session"
 	"github.com/coffer-io/coffer/internal/storage/meta"
 )
 
@@ -17,6 +19,8 @@ const (
 	TypeRoot      = "Root"
 	TypeIAMUser   = "IAMUser"
 	TypeAnonymous = "AWSAccount" // CloudTrail records anonymous callers with type AWSAccount and principalId "anonymous"
+	// TypeAssumedRole is a role session (AssumeRole credentials).
+	TypeAssumedRole = "AssumedRole"
 )
 
 // Principal is the identity a request acts as.
@@ -31,6 +35,29 @@ type Principal struct {
 	Tags        map[string]string
 	AccessKeyID string
 	ARN         string
+	// Session describes temporary (STS) credentials; nil for long-term
+	// keys. GetSessionToken sessions keep the Type of their user or root.
+	Session *Session
+}
+
+// Session is what temporary credentials carry beyond the principal.
+type Session struct {
+	// MFA reports that the session was issued after an MFA check, at
+	// MFATime (aws:MultiFactorAuthPresent, aws:MultiFactorAuthAge).
+	MFA      bool
+	MFATime  time.Time
+	IssuedAt time.Time // aws:TokenIssueTime
+	Expires  time.Time
+	// Role sessions: the role's ARN (path included), name and unique id,
+	// and the session name.
+	RoleARN     string
+	RoleName    string
+	RoleID      string
+	SessionName string
+	// Policies are the session policies' documents (none: no session
+	// policy).
+	Policies       [][]byte
+	SourceIdentity string
 }
 
 // Anonymous is the principal of unsigned requests.
@@ -56,6 +83,11 @@ type Resolver struct {
 	Store meta.Store
 	// Users completes IAM user principals (nil: ARN without path, no id).
 	Users UserDirectory
+	// Sessions opens session tokens; nil: temporary credentials are
+	// refused (ErrInvalidToken).
+	Sessions *session.Sealer
+	// Now is the clock for session expiry (time.Now if nil).
+	Now func() time.Time
 }
 
 // Lookup returns the secret and principal for an access key id.

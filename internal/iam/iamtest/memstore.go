@@ -225,3 +225,15 @@ func (t *memTx) DeleteAccessKey(id string) error {
 	delete(t.st.keys, id)
 	return nil
 }
+
+// kindMFA files MFA devices among the records; it is no iam.Kind, only a
+// key prefix of this store.
+const kindMFA iam.Kind = 100
+
+func (t *memTx) MFADevice(name string) (*iam.MFADevice, error) {
+	d := new(iam.MFADevice)
+	return d, t.get(kindMFA, name, d)
+}
+func (t *memTx) MFADevices() ([]*iam.MFADevice, error) { return list[iam.MFADevice](t, kindMFA) }
+func (t *memTx) PutMFADevice(d *iam.MFADevice) error   { return t.put(kindMFA, d.Name, d) }
+func (t *memTx) DeleteMFADevice(name string) error     { return t.del(kindMFA, name) }

@@ -13,6 +13,9 @@ import (
 // InvalidToken is returned for session tokens Coffer did not issue.
 var InvalidToken = def("InvalidToken", 400, "The provided token is malformed or otherwise invalid.")
 
+// ExpiredToken is returned for session credentials past their expiry.
+var ExpiredToken = def("ExpiredToken", 400, "The provided token has expired.")
+
 // InvalidPartNumber is returned for a partNumber GET beyond the parts.
 var InvalidPartNumber = def("InvalidPartNumber", 416, "The requested partnumber is not satisfiable")
 

@@ -77,6 +77,13 @@ type Bucket struct {
 	Configs           map[string][]byte `json:"configs,omitempty"`
 }
 
+// AccountSettings holds an account's own configuration documents that
+// belong to no bucket (the account-level S3 Block Public Access setting),
+// keyed by name and opaque to the store, like Bucket.Configs.
+type AccountSettings struct {
+	Configs map[string][]byte `json:"configs,omitempty"`
+}
+
 // BlobRef names one stored blob and its size in bytes.
 type BlobRef struct {
 	ID   string `json:"id"`
@@ -122,6 +129,10 @@ type ObjectVersion struct {
 	// sync. Stores keep it apart from the record so listings never load
 	// it; only GetObject returns it, and it goes with its version.
 	Inline []byte `json:"-"`
+	// ACL is the version's access control list as the S3 layer encodes
+	// it (nil: the default, owner FULL_CONTROL). The store keeps it
+	// opaque, like Bucket.Configs.
+	ACL []byte `json:"acl,omitempty"`
 }
 
 // Upload is an in-progress multipart upload.
@@ -138,6 +149,8 @@ type Upload struct {
 	ChecksumAlgorithm string `json:"ckAlg,omitempty"`
 	ChecksumType      string `json:"ckType,omitempty"`
 	StorageClass      string `json:"sc,omitempty"`
+	// ACL is the ACL the completed object gets (see ObjectVersion.ACL).
+	ACL []byte `json:"acl,omitempty"`
 }
 
 // Part is an uploaded part of a multipart upload.
@@ -255,6 +268,12 @@ type Store interface {
 	PutAccessKey(ctx context.Context, k *AccessKey) error
 	GetAccessKey(ctx context.Context, id string) (*AccessKey, error)
 	DeleteAccessKey(ctx context.Context, id string) error
+	// GetAccountSettings returns an account's settings (empty if none were
+	// ever stored); UpdateAccountSettings applies fn to them inside a
+	// transaction, fn's error aborting and being returned as is. Both fail
+	// with ErrNotFound for a missing account.
+	GetAccountSettings(ctx context.Context, accountID string) (*AccountSettings, error)
+	UpdateAccountSettings(ctx context.Context, accountID string, fn func(s *AccountSettings) error) error
 
 	// Buckets. CreateBucket fails with ErrBucketExists whoever owns it.
 	CreateBucket(ctx context.Context, b *Bucket) error

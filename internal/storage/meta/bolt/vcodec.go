@@ -16,6 +16,11 @@ import (
 // record.
 const versionCodecV1 = 1
 
+// versionCodecV2 is V1 followed by the version's ACL (a length-prefixed
+// byte string). Versions without an ACL are still written as V1, so the
+// records of everyone not using ACLs stay byte-for-byte what they were.
+const versionCodecV2 = 2
+
 var errCorrupt = errors.New("bolt: corrupt version record")
 
 type enc struct{ b []byte }
@@ -114,7 +119,11 @@ func (d *dec) checksum() meta.Checksum {
 
 func encodeVersionBinary(v *meta.ObjectVersion) []byte {
 	e := enc{b: make([]byte, 0, 256)}
-	e.b = append(e.b, versionCodecV1)
+	codec := byte(versionCodecV1)
+	if len(v.ACL) > 0 {
+		codec = versionCodecV2
+	}
+	e.b = append(e.b, codec)
 	e.str(v.VersionID)
 	var flags byte
 	if v.DeleteMarker {
@@ -142,11 +151,14 @@ func encodeVersionBinary(v *meta.ObjectVersion) []byte {
 		e.str(b.ID)
 		e.varint(b.Size)
 	}
+	if codec == versionCodecV2 {
+		e.str(string(v.ACL))
+	}
 	return e.b
 }
 
 func decodeVersionBinary(data []byte, v *meta.ObjectVersion) error {
-	if len(data) == 0 || data[0] != versionCodecV1 {
+	if len(data) == 0 || (data[0] != versionCodecV1 && data[0] != versionCodecV2) {
 		return fmt.Errorf("%w: unknown encoding", errCorrupt)
 	}
 	d := dec{b: data[1:]}
@@ -180,6 +192,11 @@ func decodeVersionBinary(data []byte, v *meta.ObjectVersion) error {
 		v.Blobs = make([]meta.BlobRef, n)
 		for i := range v.Blobs {
 			v.Blobs[i] = meta.BlobRef{ID: d.str(), Size: d.varint()}
+		}
+	}
+	if data[0] == versionCodecV2 {
+		if acl := d.str(); acl != "" {
+			v.ACL = []byte(acl)
 		}
 	}
 	if d.err != nil {

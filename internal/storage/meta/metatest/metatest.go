@@ -29,6 +29,8 @@ func Run(t *testing.T, open func(t *testing.T) meta.Store) {
 	}{
 		{"Accounts", testAccounts},
 		{"AccessKeys", testAccessKeys},
+		{"AccountSettings", testAccountSettings},
+		{"ObjectACL", testObjectACL},
 		{"Buckets", testBuckets},
 		{"DeleteBucket", testDeleteBucket},
 		{"MissingBucket", testMissingBucket},
