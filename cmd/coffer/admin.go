@@ -99,26 +99,42 @@ func (c *accountCreateCmd) Run() error {
 }
 
 func (c *accountCreateCmd) remote() (*s3api.CreateAccountResponse, error) {
-	id, secret, token, err := c.credentials()
+	body, _ := json.Marshal(s3api.CreateAccountRequest{Name: c.Name})
+	raw, err := c.call(http.MethodPost, "/_coffer/admin/v1/accounts", body)
+	if err != nil {
+		return nil, err
+	}
+	var out s3api.CreateAccountResponse
+	if err := json.Unmarshal(raw, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// call sends a signed admin API request (SigV4, service "coffer") and
+// returns the response body of a 200 answer.
+func (f *remoteFlags) call(method, path string, body []byte) ([]byte, error) {
+	id, secret, token, err := f.credentials()
 	if err != nil {
 		return nil, err
 	}
 	if token != "" {
-		return nil, errors.New("account administration needs the default account's root access key, not session credentials")
+		return nil, errors.New("administration needs an access key, not session credentials")
 	}
-	body, _ := json.Marshal(s3api.CreateAccountRequest{Name: c.Name})
-	u, err := url.Parse(strings.TrimSuffix(c.Endpoint, "/") + "/_coffer/admin/v1/accounts")
+	u, err := url.Parse(strings.TrimSuffix(f.Endpoint, "/") + path)
 	if err != nil {
 		return nil, err
 	}
-	req, err := http.NewRequest(http.MethodPost, u.String(), bytes.NewReader(body))
+	req, err := http.NewRequest(method, u.String(), bytes.NewReader(body))
 	if err != nil {
 		return nil, err
 	}
-	req.Header.Set("Content-Type", "application/json")
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	sr := &sigv4.Request{Method: req.Method, Host: req.URL.Host, EscapedPath: req.URL.EscapedPath(), RawQuery: req.URL.RawQuery, Header: req.Header}
-	sigv4.SignRequest(sr, id, secret, c.Region, "coffer", sigv4.HashHex(body), time.Now())
-	hc, err := c.httpClient()
+	sigv4.SignRequest(sr, id, secret, f.Region, "coffer", sigv4.HashHex(body), time.Now())
+	hc, err := f.httpClient()
 	if err != nil {
 		return nil, err
 	}
@@ -127,16 +143,12 @@ func (c *accountCreateCmd) remote() (*s3api.CreateAccountResponse, error) {
 		return nil, err
 	}
 	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
 	if err != nil {
 		return nil, err
 	}
 	if resp.StatusCode != http.StatusOK {
 		return nil, fmt.Errorf("server answered %s: %s", resp.Status, strings.TrimSpace(string(raw)))
 	}
-	var out s3api.CreateAccountResponse
-	if err := json.Unmarshal(raw, &out); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return raw, nil
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"strings"
 
@@ -13,12 +14,25 @@ import (
 )
 
 type analyzeCmd struct {
-	Data string `help:"Data directory to analyze offline (refused while a server holds it)." default:"./coffer-data" env:"COFFER_DATA" type:"path"`
+	Data string `help:"Data directory to analyze offline, every account (refused while a server holds it). Ignored with --endpoint." default:"./coffer-data" env:"COFFER_DATA" type:"path"`
 	JSON bool   `name:"json" help:"Print the report as JSON."`
+	remoteFlags
 }
 
 func (c *analyzeCmd) Run() error {
-	rep, err := server.AnalyzeDataDir(context.Background(), c.Data)
+	var rep *analyze.Report
+	var err error
+	if c.Endpoint != "" {
+		// Through a running server: the caller's own account.
+		var raw []byte
+		raw, err = c.call(http.MethodGet, "/_coffer/admin/v1/analysis", nil)
+		if err == nil {
+			rep = new(analyze.Report)
+			err = json.Unmarshal(raw, rep)
+		}
+	} else {
+		rep, err = server.AnalyzeDataDir(context.Background(), c.Data)
+	}
 	if err != nil {
 		return err
 	}

@@ -17,20 +17,21 @@ const (
 	adminService = "coffer"
 )
 
-// OpAdminCreateAccount creates an account and its root access key.
-const OpAdminCreateAccount = numOps + iota
-
 func init() {
 	opTable[OpAdminCreateAccount] = opInfo{name: "CreateAccount", action: "coffer:CreateAccount", scope: scopeService, maxBody: 64 << 10}
+	opTable[OpAdminAnalyze] = opInfo{name: "AnalyzeAccess", action: "coffer:AnalyzeAccess", scope: scopeService, readOnly: true}
 }
 
 func isAdminPath(p string) bool { return strings.HasPrefix(p, adminPrefix) }
 
-func (o Op) isAdmin() bool { return o == OpAdminCreateAccount }
+func (o Op) isAdmin() bool { return o == OpAdminCreateAccount || o == OpAdminAnalyze }
 
 func classifyAdmin(r *http.Request) Op {
 	if r.Method == http.MethodPost && r.URL.Path == adminPrefix+"v1/accounts" {
 		return OpAdminCreateAccount
+	}
+	if r.Method == http.MethodGet && r.URL.Path == adminPrefix+"v1/analysis" {
+		return OpAdminAnalyze
 	}
 	return OpUnknown
 }
@@ -70,6 +71,23 @@ func (h *Handler) adminCreateAccount(w http.ResponseWriter, r *http.Request, rq 
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Content-Length", strconv.Itoa(len(out)))
 	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusOK)
+	_, err = w.Write(out)
+	return err
+}
+
+// adminAnalyze reports the access analysis of the caller's own account.
+func (h *Handler) adminAnalyze(w http.ResponseWriter, r *http.Request, rq *request) error {
+	rep, err := h.cfg.Admin.Analyze(r.Context(), rq.principal.AccountID)
+	if err != nil {
+		return err
+	}
+	out, err := json.Marshal(rep)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Length", strconv.Itoa(len(out)))
 	w.WriteHeader(http.StatusOK)
 	_, err = w.Write(out)
 	return err

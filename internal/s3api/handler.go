@@ -27,6 +27,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/coffer-io/coffer/internal/analyze"
 	"github.com/coffer-io/coffer/internal/audit"
 	"github.com/coffer-io/coffer/internal/auth/authn"
 	"github.com/coffer-io/coffer/internal/authz"
@@ -61,6 +62,9 @@ type AdminService interface {
 	// DefaultAccountID is the account whose root may administer.
 	DefaultAccountID() string
 	CreateAccount(ctx context.Context, name string) (*meta.Account, *meta.AccessKey, error)
+	// Analyze reports public and cross-account access to an account's
+	// buckets.
+	Analyze(ctx context.Context, accountID string) (*analyze.Report, error)
 }
 
 // Handler serves S3 requests.
@@ -172,6 +176,7 @@ func init() {
 		OpPreflight:               (*Handler).preflight,
 		OpNotImplemented:          func(*Handler, http.ResponseWriter, *http.Request, *request) error { return s3err.NotImplemented },
 		OpAdminCreateAccount:      (*Handler).adminCreateAccount,
+		OpAdminAnalyze:            (*Handler).adminAnalyze,
 	}
 }
 
@@ -477,8 +482,13 @@ func (h *Handler) authorize(r *http.Request, rq *request) error {
 			return err
 		}
 	}
-	if rq.op.isAdmin() {
+	switch rq.op {
+	case OpAdminCreateAccount:
+		// Accounts are the installation's: its default account owns them.
 		ar.ResourceOwner = h.cfg.Admin.DefaultAccountID()
+	case OpAdminAnalyze:
+		// An account analyzes its own buckets.
+		ar.ResourceOwner = rq.principal.AccountID
 	}
 	ar.Conditions = h.conditionContext(r, rq)
 	d := h.cfg.Authorizer.Authorize(r.Context(), ar)

@@ -54,12 +54,22 @@ const (
 	// OpNotImplemented is a recognised S3 operation that Coffer does not
 	// serve yet; it is answered with NotImplemented after authentication.
 	OpNotImplemented
-	numOps
+	// Operations outside the S3 REST API proper, on the same pipeline.
+	OpGetPublicAccessBlock
+	OpPutPublicAccessBlock
+	OpDeletePublicAccessBlock
+	OpGetBucketOwnershipControls
+	OpPutBucketOwnershipControls
+	OpDeleteBucketOwnershipControls
+	OpGetAccountPublicAccessBlock // S3 Control
+	OpPutAccountPublicAccessBlock
+	OpDeleteAccountPublicAccessBlock
+	OpAdminCreateAccount // admin API
+	OpAdminAnalyze
+	OpIAM // Query protocol
+	OpSTS
+	numAllOps
 )
-
-// numAllOps counts S3, admin, Query-protocol and the Block Public Access
-// and Object Ownership operations (the latter follow numOps).
-const numAllOps = numOps + 3 + numAccessOps
 
 // Resource scopes for building the resource ARN.
 const (

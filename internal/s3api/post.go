@@ -95,14 +95,17 @@ func (h *Handler) authenticatePost(r *http.Request, rq *request) error {
 		return err
 	}
 	rq.ev.AccessKeyID = pa.AccessKeyID
-	if pf.fields["x-amz-security-token"] != "" {
-		return s3err.InvalidToken
-	}
 	if err := pa.CheckScope(h.cfg.Region, "s3"); err != nil {
 		return err
 	}
-	secret, p, err := h.cfg.Keys.Lookup(r.Context(), pa.AccessKeyID)
-	if err != nil {
+	var secret string
+	var p *authn.Principal
+	if tok := pf.fields["x-amz-security-token"]; tok != "" {
+		// Temporary credentials, as for header and query auth.
+		if secret, p, err = h.cfg.Keys.LookupSession(r.Context(), pa.AccessKeyID, tok); err != nil {
+			return tokenError(OpPostObject, err)
+		}
+	} else if secret, p, err = h.cfg.Keys.Lookup(r.Context(), pa.AccessKeyID); err != nil {
 		if errors.Is(err, authn.ErrUnknownKey) {
 			return sigv4.InvalidAccessKeyID(pa.AccessKeyID)
 		}

@@ -20,23 +20,6 @@ import (
 	"github.com/coffer-io/coffer/internal/storage/meta"
 )
 
-// Bucket-subresource and account operations, after the Query ones.
-const (
-	OpGetPublicAccessBlock = OpSTS + 1 + iota
-	OpPutPublicAccessBlock
-	OpDeletePublicAccessBlock
-	OpGetBucketOwnershipControls
-	OpPutBucketOwnershipControls
-	OpDeleteBucketOwnershipControls
-	OpGetAccountPublicAccessBlock
-	OpPutAccountPublicAccessBlock
-	OpDeleteAccountPublicAccessBlock
-	opAfterAccessOps
-)
-
-// numAccessOps counts the operations above (see numAllOps).
-const numAccessOps = opAfterAccessOps - OpGetPublicAccessBlock
-
 func init() {
 	opTable[OpGetPublicAccessBlock] = opInfo{name: "GetPublicAccessBlock", action: "s3:GetBucketPublicAccessBlock", scope: scopeBucket, readOnly: true}
 	opTable[OpPutPublicAccessBlock] = opInfo{name: "PutPublicAccessBlock", action: "s3:PutBucketPublicAccessBlock", scope: scopeBucket, maxBody: docLimit}

@@ -42,12 +42,6 @@ type QueryService interface {
 	Serve(ctx context.Context, caller *authn.Principal, form url.Values, requestID string) (status int, body []byte)
 }
 
-// Query operations, after the admin ones.
-const (
-	OpIAM = OpAdminCreateAccount + 1 + iota
-	OpSTS
-)
-
 func init() {
 	// Query bodies are small forms; IAM policy documents are at most a
 	// few KiB even URL-encoded.

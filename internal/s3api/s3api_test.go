@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/coffer-io/coffer/internal/analyze"
 	"github.com/coffer-io/coffer/internal/audit"
 	"github.com/coffer-io/coffer/internal/auth/authn"
 	"github.com/coffer-io/coffer/internal/auth/sigv4"
@@ -42,6 +43,9 @@ type fakeAdmin struct{ id string }
 func (f fakeAdmin) DefaultAccountID() string { return f.id }
 func (f fakeAdmin) CreateAccount(context.Context, string) (*meta.Account, *meta.AccessKey, error) {
 	return nil, nil, io.ErrUnexpectedEOF
+}
+func (f fakeAdmin) Analyze(context.Context, string) (*analyze.Report, error) {
+	return nil, io.ErrUnexpectedEOF
 }
 
 func newTestEnv(t *testing.T) *testEnv { return newTestEnvWith(t, nil) }

@@ -19,6 +19,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/coffer-io/coffer/internal/analyze"
 	"github.com/coffer-io/coffer/internal/audit"
 	"github.com/coffer-io/coffer/internal/auth/authn"
 	"github.com/coffer-io/coffer/internal/authz"
@@ -58,6 +59,10 @@ func (a *adminService) DefaultAccountID() string { return a.defaultID }
 
 func (a *adminService) CreateAccount(ctx context.Context, name string) (*meta.Account, *meta.AccessKey, error) {
 	return a.accounts.Create(ctx, name)
+}
+
+func (a *adminService) Analyze(ctx context.Context, accountID string) (*analyze.Report, error) {
+	return AnalyzeBuckets(ctx, a.accounts.Meta, accountID)
 }
 
 // Run starts the server and blocks until ctx is cancelled, then shuts down

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -298,5 +299,26 @@ func TestAnalyzeReportsAccess(t *testing.T) {
 	}
 	if !warned {
 		t.Fatalf("s3:* grant not flagged:\n%s", out)
+	}
+}
+
+// TestAnalyzeThroughTheServer checks the admin API behind
+// `coffer analyze --endpoint`: each account sees its own buckets.
+func TestAnalyzeThroughTheServer(t *testing.T) {
+	s := newSuite(t)
+	s.mkBucket(t, "an2-shared")
+	s.putPolicy(t, "an2-shared", `{"Version":"2012-10-17","Statement":[{"Sid":"partner","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::222233334444:root"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::an2-shared/*"}]}`)
+	out := s.srv.Run(t.Context(), harness.Binary(t), "analyze", "--endpoint", s.srv.Endpoint, "--ca-bundle", s.srv.CAFile)
+	if !strings.Contains(out, "an2-shared: reachable by accounts 222233334444") || !strings.Contains(out, "through partner") {
+		t.Fatalf("analyze --endpoint:\n%s", out)
+	}
+	// Another account's root sees none of it.
+	ak, sk := s.createAccount("eve")
+	env := append(s.srv.Env(), "AWS_ACCESS_KEY_ID="+ak, "AWS_SECRET_ACCESS_KEY="+sk)
+	cmd := exec.CommandContext(t.Context(), harness.Binary(t), "analyze", "--endpoint", s.srv.Endpoint, "--ca-bundle", s.srv.CAFile)
+	cmd.Env = env
+	raw, err := cmd.CombinedOutput()
+	if err != nil || strings.Contains(string(raw), "an2-shared") || !strings.Contains(string(raw), "0 buckets analyzed") {
+		t.Fatalf("eve's analysis: %v\n%s", err, raw)
 	}
 }
