@@ -287,6 +287,11 @@ func (h *Handler) assumeRole(c *call) (any, error) {
 	if !ok {
 		return nil, stsValidation(arn + " is invalid")
 	}
+	if len(c.tags()) > 0 || len(c.list("TransitiveTagKeys")) > 0 {
+		// Session tags are not built; dropping them silently would skip
+		// the trust policy's sts:TagSession check and the tags' conditions.
+		return nil, notImplemented("AssumeRole with session tags")
+	}
 	externalID := c.get("ExternalId")
 	if externalID != "" && (len(externalID) < 2 || len(externalID) > 1224 || !externalIDRE.MatchString(externalID)) {
 		return nil, constraint("externalId", externalID, `satisfy regular expression pattern: [\w+=,.@:\/-]*`)
@@ -464,4 +469,3 @@ func policySize(doc string) int {
 	}
 	return n
 }
-

@@ -185,6 +185,8 @@ func TestAssumeRole(t *testing.T) {
 	if !strings.Contains(string(body), r.RoleArn) || !strings.Contains(string(body), r.RoleID) {
 		t.Errorf("caller identity of a role session: %s", body)
 	}
+	callSTS(t, h, alice, 501, "NotImplemented", "session tags", "AssumeRole", "RoleArn", arn, "RoleSessionName", "s1", "ExternalId", "xyz",
+		"Tags.member.1.Key", "team", "Tags.member.1.Value", "x")
 	if status, _ := h.ServeSTS(ctx, alice, stsForm("AssumeRole", "RoleArn", arn, "RoleSessionName", "s1", "ExternalId", "xyz",
 		"PolicyArns.member.1.arn", "arn:aws:iam::"+acct+":policy/nope"), "r"); status != http.StatusBadRequest {
 		t.Errorf("missing managed session policy: %d", status)

@@ -79,7 +79,9 @@ func TestSTSWithAWSCLI(t *testing.T) {
 
 	var user struct{ User struct{ Arn string } }
 	a.json(t, &user, "iam", "create-user", "--user-name", "alice")
-	var key struct{ AccessKey struct{ AccessKeyId, SecretAccessKey string } }
+	var key struct {
+		AccessKey struct{ AccessKeyId, SecretAccessKey string }
+	}
 	a.json(t, &key, "iam", "create-access-key", "--user-name", "alice")
 	alice := as(key.AccessKey.AccessKeyId, key.AccessKey.SecretAccessKey, "")
 
@@ -103,7 +105,9 @@ func TestSTSWithAWSCLI(t *testing.T) {
 	a.run(t, "iam", "enable-mfa-device", "--user-name", "alice", "--serial-number", serial,
 		"--authentication-code1", code(seed, s-1), "--authentication-code2", code(seed, s))
 	mustFail(t, a, "DeleteConflict", "iam", "delete-virtual-mfa-device", "--serial-number", serial)
-	var listed struct{ MFADevices []struct{ UserName, SerialNumber string } }
+	var listed struct {
+		MFADevices []struct{ UserName, SerialNumber string }
+	}
 	a.json(t, &listed, "iam", "list-mfa-devices", "--user-name", "alice")
 	if len(listed.MFADevices) != 1 || listed.MFADevices[0].SerialNumber != serial {
 		t.Fatalf("list-mfa-devices: %+v", listed)
@@ -117,7 +121,9 @@ func TestSTSWithAWSCLI(t *testing.T) {
 	if len(listed.MFADevices) != 1 || listed.MFADevices[0].SerialNumber != rootSerial {
 		t.Fatalf("root's MFA devices: %+v", listed)
 	}
-	var virtual struct{ VirtualMFADevices []struct{ SerialNumber string } }
+	var virtual struct {
+		VirtualMFADevices []struct{ SerialNumber string }
+	}
 	a.json(t, &virtual, "iam", "list-virtual-mfa-devices", "--assignment-status", "Assigned")
 	if len(virtual.VirtualMFADevices) != 2 {
 		t.Fatalf("assigned devices: %+v", virtual)
