@@ -262,20 +262,27 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	sw.Header().Set("X-Amz-Request-Id", rq.id)
 	sw.Header().Set("X-Amz-Id-2", h.hostID)
 	sw.Header().Set("Server", "Coffer")
-	cr := &countingReader{r: r.Body}
+	orig := r.Body
+	cr := &countingReader{r: orig}
 	r.Body = struct {
 		io.Reader
 		io.Closer
-	}{cr, r.Body}
+	}{cr, orig}
 
 	err := h.pipeline(sw, r, rq)
+	// Give net/http its own body back before the response goes out: it
+	// recognises a body still waiting for "100 Continue" only in its own
+	// type, and would otherwise try to drain one the client will never
+	// send, hanging clients such as botocore that wait for the answer.
+	r.Body = orig
 	abort := false
 	if err != nil {
 		abort = h.writeError(sw, r, rq, err)
 	}
-	// Drain a little of an unread body so the connection can be reused,
-	// but never read an unbounded amount for a failed request.
-	_, _ = io.CopyN(io.Discard, r.Body, 64<<10)
+	// An unread body is left to net/http, which discards a small rest to
+	// keep the connection and knows not to wait for a body it never asked
+	// for with 100 Continue. Reading it here would deadlock such a client:
+	// the error response is still buffered while we wait for its body.
 
 	ev := rq.ev
 	if ev.Operation == "" {

@@ -288,3 +288,25 @@ func TestAdminAPIShape(t *testing.T) {
 		t.Fatalf("CreateAccount not audited:\n%s", raw)
 	}
 }
+
+// TestDeniedUploadAnsweredBeforeBody checks that a request sent with
+// "Expect: 100-continue" and refused gets its error without sending the
+// body (clients such as botocore wait for that answer indefinitely).
+func TestDeniedUploadAnsweredBeforeBody(t *testing.T) {
+	s := harness.Start(t)
+	conn, err := tls.Dial("tcp", s.Addr, &tls.Config{RootCAs: s.CAPool(), ServerName: "127.0.0.1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	io.WriteString(conn, "PUT /some-bucket/k HTTP/1.1\r\nHost: "+s.Addr+"\r\nExpect: 100-continue\r\nContent-Length: 100000\r\n\r\n")
+	conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	buf := make([]byte, 64)
+	n, err := io.ReadAtLeast(conn, buf, 12)
+	if err != nil {
+		t.Fatalf("no answer before the body was sent: %v", err)
+	}
+	if got := string(buf[:n]); !strings.HasPrefix(got, "HTTP/1.1 403") {
+		t.Fatalf("answer: %q", got)
+	}
+}
