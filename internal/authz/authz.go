@@ -53,6 +53,13 @@ type Decision struct {
 	Allowed bool
 	// Reason explains the decision for logs and audit, never for clients.
 	Reason string
+	// Action is the action a denial is about (the first one refused).
+	Action string
+	// Why, when set, is the client-visible explanation of a denial, worded
+	// as AWS words it ("because no identity-based policy allows the …
+	// action", "with an explicit deny in a resource-based policy"). AWS
+	// explains denials only to callers of the resource owner's account.
+	Why string
 }
 
 // Authorizer decides requests.

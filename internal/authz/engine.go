@@ -74,10 +74,39 @@ func (e *Engine) Authorize(ctx context.Context, r *Request) Decision {
 			Principal: p, Action: a, Resource: r.Resource, ResourceAccount: owner, ObjectOwner: r.ObjectOwner, Context: r.Conditions,
 		})
 		if !last.Allowed {
-			return Decision{Reason: a + ": " + last.Reason.String() + statementNote(last)}
+			d := Decision{Reason: a + ": " + last.Reason.String() + statementNote(last), Action: a}
+			if p.Account != "" && p.Account == owner {
+				d.Why = denialReason(a, last)
+			}
+			return d
 		}
 	}
 	return Decision{Allowed: true, Reason: last.Reason.String() + statementNote(last)}
+}
+
+// denialReason words why a request was denied, as AWS does.
+func denialReason(action string, d policy.Decision) string {
+	why := ""
+	switch d.Reason {
+	case policy.ExplicitDeny:
+		switch d.Source {
+		case policy.SourceResource:
+			why = "with an explicit deny in a resource-based policy"
+		case policy.SourceBoundary:
+			why = "with an explicit deny in a permissions boundary"
+		case policy.SourceSession:
+			why = "with an explicit deny in a session policy"
+		default:
+			why = "with an explicit deny in an identity-based policy"
+		}
+	case policy.DeniedByBoundary:
+		why = "because no permissions boundary allows the " + action + " action"
+	case policy.DeniedBySession:
+		why = "because no session policy allows the " + action + " action"
+	default:
+		why = "because no identity-based policy allows the " + action + " action"
+	}
+	return why
 }
 
 func statementNote(d policy.Decision) string {

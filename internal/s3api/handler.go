@@ -410,15 +410,30 @@ func headerSectionSize(r *http.Request) int {
 // authorizeExtra authorizes a second resource a request touches (the
 // source of a copy) through the same Authorizer.
 func (h *Handler) authorizeExtra(r *http.Request, rq *request, action, resource string, b *meta.Bucket) error {
-	if !h.allowed(r, rq, action, resource, b) {
+	if d := h.decide(r, rq, action, resource, b); !d.Allowed {
 		rq.ev.Outcome = audit.OutcomeDenied
-		return s3err.AccessDenied
+		return accessDenied(rq.principal, resource, d)
 	}
 	return nil
 }
 
+// accessDenied is S3's AccessDenied, with the Authorizer's explanation
+// when it gives one, in AWS's words.
+func accessDenied(p *authn.Principal, resource string, d authz.Decision) *s3err.Error {
+	if d.Why == "" {
+		return s3err.AccessDenied
+	}
+	return s3err.AccessDenied.WithMessage("User: " + p.ARN + " is not authorized to perform: " + d.Action +
+		" on resource: \"" + resource + "\" " + d.Why)
+}
+
 // allowed asks the Authorizer about one action on one resource of bucket b.
 func (h *Handler) allowed(r *http.Request, rq *request, action, resource string, b *meta.Bucket) bool {
+	return h.decide(r, rq, action, resource, b).Allowed
+}
+
+// decide asks the Authorizer about one action on one resource of bucket b.
+func (h *Handler) decide(r *http.Request, rq *request, action, resource string, b *meta.Bucket) authz.Decision {
 	ar := &authz.Request{
 		Principal: rq.principal, Actions: []string{action}, Resource: resource, ResourceOwner: b.Owner,
 		Conditions: h.conditionContext(r, rq), ResourcePolicy: b.Configs[cfgPolicy],
@@ -426,9 +441,9 @@ func (h *Handler) allowed(r *http.Request, rq *request, action, resource string,
 	_, objectPerm, _ := aclPermission(action)
 	if err := h.accessFacts(rq, ar, b, keyOfResource(resource, b.Name), "", objectPerm); err != nil {
 		h.log.Error("loading access control facts failed; denying", "request_id", rq.id, "err", err)
-		return false
+		return authz.Decision{Reason: "access control facts unavailable"}
 	}
-	return h.cfg.Authorizer.Authorize(r.Context(), ar).Allowed
+	return h.cfg.Authorizer.Authorize(r.Context(), ar)
 }
 
 // validateTarget checks bucket and key syntax and loads the bucket.
@@ -502,7 +517,7 @@ func (h *Handler) authorize(r *http.Request, rq *request) error {
 	if !d.Allowed {
 		rq.ev.Outcome = audit.OutcomeDenied
 		h.log.Debug("access denied", "request_id", rq.id, "op", rq.op.String(), "reason", d.Reason)
-		return s3err.AccessDenied
+		return accessDenied(rq.principal, ar.Resource, d)
 	}
 	return nil
 }

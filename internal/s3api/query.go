@@ -141,7 +141,7 @@ func (h *Handler) serveQuery(w http.ResponseWriter, r *http.Request, rq *request
 		})
 		if !d.Allowed {
 			rq.ev.Outcome = audit.OutcomeDenied
-			return queryAccessDenied(rq.principal, req)
+			return queryAccessDenied(rq.principal, req, d)
 		}
 	}
 	// The service may authorize further itself (STS AssumeRole against
@@ -168,13 +168,16 @@ func QueryConditions(ctx context.Context) map[string][]string {
 
 // queryAccessDenied is IAM's AccessDenied message, which names the caller,
 // the action and the resource.
-func queryAccessDenied(p *authn.Principal, req *QueryRequirement) *s3err.Error {
-	action := ""
-	if len(req.Actions) > 0 {
+func queryAccessDenied(p *authn.Principal, req *QueryRequirement, d authz.Decision) *s3err.Error {
+	action := d.Action
+	if action == "" && len(req.Actions) > 0 {
 		action = req.Actions[0]
 	}
-	return queryError("AccessDenied", http.StatusForbidden,
-		"User: "+p.ARN+" is not authorized to perform: "+action+" on resource: "+req.Resource)
+	msg := "User: " + p.ARN + " is not authorized to perform: " + action + " on resource: " + req.Resource
+	if d.Why != "" {
+		msg += " " + d.Why
+	}
+	return queryError("AccessDenied", http.StatusForbidden, msg)
 }
 
 // queryError is an error with a Query-protocol code.

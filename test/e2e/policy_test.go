@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"encoding/xml"
+	"errors"
 	"io"
 	"net/http"
 	"net/url"
@@ -15,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/smithy-go"
 
 	"github.com/coffer-io/coffer/internal/auth/sigv4"
 	"github.com/coffer-io/coffer/test/harness"
@@ -81,6 +83,15 @@ func (s *suite) allowPublicPolicies(t *testing.T, bucket string) {
 	s.allowPublic(t, bucket)
 }
 
+// wantMessage checks an API error's message contains want.
+func wantMessage(t *testing.T, err error, want string) {
+	t.Helper()
+	var ae smithy.APIError
+	if !errors.As(err, &ae) || !strings.Contains(ae.ErrorMessage(), want) {
+		t.Fatalf("error message %v does not contain %q", err, want)
+	}
+}
+
 func (s *suite) putPolicy(t *testing.T, bucket, doc string) {
 	t.Helper()
 	_, err := s.s3.PutBucketPolicy(t.Context(), &s3.PutBucketPolicyInput{Bucket: aws.String(bucket), Policy: aws.String(doc)})
@@ -110,6 +121,8 @@ func TestLeastPrivilegeUser(t *testing.T) {
 	mustOK(t, err)
 	_, err = c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(b), Key: aws.String("private/b.txt")})
 	wantErr(t, err, "AccessDenied", 403)
+	// Same-account denials say why, as AWS's do.
+	wantMessage(t, err, `is not authorized to perform: s3:GetObject on resource: "arn:aws:s3:::lp-data/private/b.txt" because no identity-based policy allows the s3:GetObject action`)
 	_, err = c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(b), Key: aws.String("public/new"), Body: strings.NewReader("n")})
 	wantErr(t, err, "AccessDenied", 403)
 	_, err = c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(other), Key: aws.String("x")})
@@ -158,6 +171,7 @@ func TestBucketPolicyConditions(t *testing.T) {
 			err := get(s.s3)
 			if tc.denied {
 				wantErr(t, err, "AccessDenied", 403)
+				wantMessage(t, err, "with an explicit deny in a resource-based policy")
 			} else {
 				mustOK(t, err)
 			}
