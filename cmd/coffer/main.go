@@ -16,6 +16,7 @@ import (
 	"github.com/alecthomas/kong"
 
 	"github.com/coffer-io/coffer/internal/config"
+	"github.com/coffer-io/coffer/internal/s3api"
 	"github.com/coffer-io/coffer/internal/server"
 )
 
@@ -34,18 +35,19 @@ type cli struct {
 }
 
 type serverCmd struct {
-	Data           string        `help:"Data directory." default:"./coffer-data" env:"COFFER_DATA" type:"path"`
-	Address        string        `help:"HTTPS listen address." default:"127.0.0.1:9000" env:"COFFER_ADDRESS"`
-	HTTPAddress    string        `name:"http-address" help:"Also listen with plain HTTP on this address (off unless set)." env:"COFFER_HTTP_ADDRESS"`
-	Region         string        `help:"Region this server answers as." default:"us-east-1" env:"COFFER_REGION"`
-	Domain         []string      `help:"Base domains for virtual-hosted-style requests (bucket.DOMAIN)." default:"localhost" env:"COFFER_DOMAIN"`
-	TLSCert        string        `name:"tls-cert" help:"TLS certificate (PEM). Default: a certificate from the data directory's own CA." env:"COFFER_TLS_CERT" type:"path"`
-	TLSKey         string        `name:"tls-key" help:"TLS private key (PEM)." env:"COFFER_TLS_KEY" type:"path"`
-	MaxConnections int           `help:"Maximum concurrent connections." default:"1024" env:"COFFER_MAX_CONNECTIONS"`
-	IdleTimeout    time.Duration `help:"Cut a connection that sends or receives nothing for this long." default:"60s" env:"COFFER_IDLE_TIMEOUT"`
-	GCInterval     time.Duration `name:"gc-interval" help:"How often unreferenced data is reclaimed." default:"10m" env:"COFFER_GC_INTERVAL"`
-	LogLevel       string        `help:"Log level: debug, info, warn, error." default:"info" env:"COFFER_LOG_LEVEL" enum:"debug,info,warn,error"`
-	PprofAddress   string        `name:"pprof-address" help:"Serve Go profiling endpoints (net/http/pprof) on this separate address; off unless set. Keep it on loopback." env:"COFFER_PPROF_ADDRESS"`
+	Data            string        `help:"Data directory." default:"./coffer-data" env:"COFFER_DATA" type:"path"`
+	Address         string        `help:"HTTPS listen address." default:"127.0.0.1:9000" env:"COFFER_ADDRESS"`
+	HTTPAddress     string        `name:"http-address" help:"Also listen with plain HTTP on this address (off unless set)." env:"COFFER_HTTP_ADDRESS"`
+	Region          string        `help:"Region this server answers as." default:"us-east-1" env:"COFFER_REGION"`
+	Domain          []string      `help:"Base domains for virtual-hosted-style requests (bucket.DOMAIN)." default:"localhost" env:"COFFER_DOMAIN"`
+	TLSCert         string        `name:"tls-cert" help:"TLS certificate (PEM). Default: a certificate from the data directory's own CA." env:"COFFER_TLS_CERT" type:"path"`
+	TLSKey          string        `name:"tls-key" help:"TLS private key (PEM)." env:"COFFER_TLS_KEY" type:"path"`
+	MaxConnections  int           `help:"Maximum concurrent connections." default:"1024" env:"COFFER_MAX_CONNECTIONS"`
+	IdleTimeout     time.Duration `help:"Cut a connection that sends or receives nothing for this long." default:"60s" env:"COFFER_IDLE_TIMEOUT"`
+	GCInterval      time.Duration `name:"gc-interval" help:"How often unreferenced data is reclaimed." default:"10m" env:"COFFER_GC_INTERVAL"`
+	LogLevel        string        `help:"Log level: debug, info, warn, error." default:"info" env:"COFFER_LOG_LEVEL" enum:"debug,info,warn,error"`
+	NetworkEndpoint []string      `name:"network-endpoint" help:"A named client network, as ENDPOINT[:VPC]=CIDR[,CIDR...]: requests from it carry aws:SourceVpce (and aws:SourceVpc) like requests through an AWS VPC endpoint. Repeatable." env:"COFFER_NETWORK_ENDPOINT" sep:";"`
+	PprofAddress    string        `name:"pprof-address" help:"Serve Go profiling endpoints (net/http/pprof) on this separate address; off unless set. Keep it on loopback." env:"COFFER_PPROF_ADDRESS"`
 }
 
 func logger(level string) *slog.Logger {
@@ -55,13 +57,21 @@ func logger(level string) *slog.Logger {
 }
 
 func (c *serverCmd) Run() error {
+	var networks []s3api.NetworkEndpoint
+	for _, s := range c.NetworkEndpoint {
+		ne, err := s3api.ParseNetworkEndpoint(s)
+		if err != nil {
+			return err
+		}
+		networks = append(networks, ne)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	return server.Run(ctx, server.Options{
 		DataDir: c.Data, Address: c.Address, HTTPAddress: c.HTTPAddress, Region: c.Region,
 		Domains: c.Domain, TLSCert: c.TLSCert, TLSKey: c.TLSKey, MaxConnections: c.MaxConnections,
 		IdleTimeout: c.IdleTimeout, GCInterval: c.GCInterval, Logger: logger(c.LogLevel),
-		PprofAddress: c.PprofAddress,
+		PprofAddress: c.PprofAddress, NetworkEndpoints: networks,
 	}, os.Stdout)
 }
 

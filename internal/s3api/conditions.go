@@ -106,7 +106,18 @@ func (h *Handler) buildConditionContext(r *http.Request, rq *request) map[string
 	set("aws:SecureTransport", strconv.FormatBool(r.TLS != nil))
 	set("aws:CurrentTime", now.Format(time.RFC3339))
 	set("aws:EpochTime", strconv.FormatInt(now.Unix(), 10))
-	set("aws:SourceIp", rq.ev.SourceIP)
+	if ne := h.endpointFor(rq.ev.SourceIP); ne != nil {
+		// Through a network endpoint, as through a VPC endpoint:
+		// aws:SourceIp is absent and the private address is
+		// aws:VpcSourceIp.
+		set("aws:SourceVpce", ne.ID)
+		if ne.VPC != "" {
+			set("aws:SourceVpc", ne.VPC)
+		}
+		set("aws:VpcSourceIp", rq.ev.SourceIP)
+	} else {
+		set("aws:SourceIp", rq.ev.SourceIP)
+	}
 	set("aws:UserAgent", r.UserAgent())
 	set("aws:RequestedRegion", h.cfg.Region)
 	set("aws:ViaAWSService", "false")

@@ -47,6 +47,9 @@ type Config struct {
 	Authorizer  authz.Authorizer
 	Audit       audit.Sink
 	Admin       AdminService
+	// Networks are the configured network endpoints (see
+	// NetworkEndpoint).
+	Networks []NetworkEndpoint
 	// Query holds the Query-protocol services (IAM, STS) by SigV4 service
 	// name.
 	Query  map[string]QueryService

@@ -44,6 +44,8 @@ type Options struct {
 	GCInterval     time.Duration
 	GCGrace        time.Duration
 	Logger         *slog.Logger
+	// NetworkEndpoints name client networks (see s3api.NetworkEndpoint).
+	NetworkEndpoints []s3api.NetworkEndpoint
 	// PprofAddress, if set, serves net/http/pprof on its own listener.
 	PprofAddress string
 	// Ready, if set, receives the bound addresses once listening.
@@ -149,6 +151,7 @@ func Run(ctx context.Context, o Options, out io.Writer) error {
 	h := s3api.New(s3api.Config{
 		Region:      o.Region,
 		BaseDomains: o.Domains,
+		Networks:    o.NetworkEndpoints,
 		Objects:     svc,
 		Keys:        &authn.Resolver{Store: st.Meta, Users: users, Sessions: sessions},
 		Authorizer:  authorizer,

@@ -336,3 +336,28 @@ func TestAnalyzeThroughTheServer(t *testing.T) {
 		t.Fatalf("eve's analysis: %v\n%s", err, raw)
 	}
 }
+
+// TestNetworkEndpointPolicy checks "only through endpoint X" bucket
+// policies against Coffer's network endpoints.
+func TestNetworkEndpointPolicy(t *testing.T) {
+	s := newSuite(t, harness.WithArgs("--network-endpoint", "vpce-office:vpc-corp=127.0.0.0/8"))
+	ctx := t.Context()
+	b := s.mkBucket(t, "net-ep")
+	s.put(t, b, "k", []byte("v"))
+	only := func(endpoint string) string {
+		return `{"Version":"2012-10-17","Statement":[{"Sid":"only-endpoint","Effect":"Deny","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::net-ep/*","Condition":{"StringNotEquals":{"aws:SourceVpce":"` + endpoint + `"}}}]}`
+	}
+	get := func() error {
+		_, err := s.s3.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(b), Key: aws.String("k")})
+		return err
+	}
+	s.putPolicy(t, b, only("vpce-office"))
+	mustOK(t, get())
+	s.putPolicy(t, b, only("vpce-elsewhere"))
+	wantErr(t, get(), "AccessDenied", 403)
+	// aws:SourceVpc names the network; aws:SourceIp is absent, as behind
+	// an AWS VPC endpoint.
+	s.putPolicy(t, b, `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::net-ep/*","Condition":{"StringNotEquals":{"aws:SourceVpc":"vpc-corp"}}},
+		{"Effect":"Deny","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::net-ep/*","Condition":{"Null":{"aws:SourceIp":"false"}}}]}`)
+	mustOK(t, get())
+}
