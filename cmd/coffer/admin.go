@@ -24,6 +24,7 @@ import (
 
 type adminCmd struct {
 	Account accountCmd `cmd:"" help:"Manage accounts."`
+	Root    rootCmd    `cmd:"" help:"Recover an account root offline (lost access key or MFA device)."`
 }
 
 type accountCmd struct {

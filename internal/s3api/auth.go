@@ -96,6 +96,9 @@ func (h *Handler) authenticate(r *http.Request, rq *request) error {
 	if err != nil {
 		return err
 	}
+	if a.SecurityToken == "" {
+		h.noteKeyUse(p, a.AccessKeyID, a.Scope.Service, a.Scope.Region)
+	}
 	rq.principal = p
 	return h.wrapBody(r, rq, a, v)
 }
@@ -148,4 +151,13 @@ func tokenError(op Op, err error) error {
 		return s3err.ExpiredToken
 	}
 	return s3err.InvalidToken
+}
+
+// noteKeyUse tells the configured recorder that a long-term key proved
+// its signature, for GetAccessKeyLastUsed. Temporary credentials are not
+// recorded: AWS reports only long-term keys' last use.
+func (h *Handler) noteKeyUse(p *authn.Principal, keyID, service, region string) {
+	if h.cfg.KeyUse != nil && p != nil {
+		h.cfg.KeyUse.Note(p.AccountID, keyID, service, region, h.cfg.Now())
+	}
 }

@@ -58,6 +58,14 @@ type Config struct {
 	Now func() time.Time
 	// MaxObjectSize bounds single PUTs (AWS: 5 GiB).
 	MaxObjectSize int64
+	// KeyUse, if set, is told of every successful authentication with a
+	// long-term access key (GetAccessKeyLastUsed). It must not block.
+	KeyUse KeyUseRecorder
+}
+
+// KeyUseRecorder notes access-key uses; iam.KeyUseTracker is one.
+type KeyUseRecorder interface {
+	Note(account, keyID, service, region string, at time.Time)
 }
 
 // AdminService is the account administration behind the admin API.

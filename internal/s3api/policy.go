@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/coffer-io/coffer/internal/policy"
 	"github.com/coffer-io/coffer/internal/s3api/s3err"
@@ -28,6 +29,9 @@ func (h *Handler) putBucketPolicy(w http.ResponseWriter, r *http.Request, rq *re
 		return err
 	}
 	if err := ownerOnly(rq, b.Owner); err != nil {
+		return err
+	}
+	if err := confirmRemoveSelfBucketAccess(r.Header); err != nil {
 		return err
 	}
 	if _, err := contentMD5(r.Header); err != nil {
@@ -128,4 +132,32 @@ func (h *Handler) getBucketPolicyStatus(w http.ResponseWriter, r *http.Request, 
 		Xmlns    string   `xml:"xmlns,attr"`
 		IsPublic bool     `xml:"IsPublic"`
 	}{Xmlns: s3NS, IsPublic: p.IsPublic()})
+}
+
+// confirmHeader is PutBucketPolicy's ConfirmRemoveSelfBucketAccess.
+const confirmHeader = "X-Amz-Confirm-Remove-Self-Bucket-Access"
+
+// confirmRemoveSelfBucketAccess checks PutBucketPolicy's
+// x-amz-confirm-remove-self-bucket-access header, a boolean.
+//
+// AWS documents it only as the caller's confirmation that the new policy
+// may remove its own permission to change the policy later; it documents
+// no refusal when the header is absent, and S3 does not analyse a new
+// policy for self-lockout. What keeps a bucket manageable is the rule
+// AWS does document: the bucket owner's root may always get, put and
+// delete the bucket policy, whatever the policy denies (the policy
+// evaluator implements it). So the header is acknowledged, not enforced:
+// "true" and "false" (in any case, as S3 parses booleans) are accepted
+// and change nothing; any other value is an InvalidArgument, so that a
+// client's typo is not silently taken for a confirmation.
+func confirmRemoveSelfBucketAccess(h http.Header) error {
+	vs := h.Values(confirmHeader)
+	if len(vs) == 0 {
+		return nil
+	}
+	v := vs[0]
+	if len(vs) == 1 && (strings.EqualFold(v, "true") || strings.EqualFold(v, "false")) {
+		return nil
+	}
+	return s3err.InvalidArgument.With("ArgumentName", strings.ToLower(confirmHeader)).With("ArgumentValue", v)
 }

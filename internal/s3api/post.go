@@ -115,6 +115,9 @@ func (h *Handler) authenticatePost(r *http.Request, rq *request) error {
 	if err != nil {
 		return err
 	}
+	if pf.fields["x-amz-security-token"] == "" {
+		h.noteKeyUse(p, pa.AccessKeyID, pa.Scope.Service, pa.Scope.Region)
+	}
 	pf.minLen, pf.maxLen = pol.MinLength, pol.MaxLength
 	rq.principal = p
 	return nil

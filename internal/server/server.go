@@ -50,6 +50,9 @@ type Options struct {
 	PprofAddress string
 	// Ready, if set, receives the bound addresses once listening.
 	Ready func(https, http string)
+	// KeyLastUsedResolution is how often at most an access key's last
+	// use is written (iam.Service.LastUsedResolution; 1 minute if zero).
+	KeyLastUsedResolution time.Duration
 }
 
 type adminService struct {
@@ -140,7 +143,11 @@ func Run(ctx context.Context, o Options, out io.Writer) error {
 	defer sink.Close()
 
 	svc := objects.New(st.Meta, st.Blobs, time.Now, log)
-	iamSvc := &iam.Service{Store: st.Meta.IAM(), Validate: validatePolicy}
+	iamSvc := &iam.Service{Store: st.Meta.IAM(), Validate: validatePolicy, LastUsedResolution: o.KeyLastUsedResolution}
+	// Access keys' last use is noted in memory by authentication and
+	// written in the background, at most once per key per resolution.
+	keyUse := iam.NewKeyUseTracker(iamSvc, log)
+	defer keyUse.Close() // on early returns; the normal path closes it below
 	users := iamDirectory{svc: iamSvc}
 	sessions, err := loadSessionKey(filepath.Join(dir, "sts.key"))
 	if err != nil {
@@ -159,6 +166,7 @@ func Run(ctx context.Context, o Options, out io.Writer) error {
 		Admin:       &adminService{defaultID: acct.ID, accounts: &Accounts{Meta: st.Meta}},
 		Query:       map[string]s3api.QueryService{"iam": queryAPI.IAMAPI(), "sts": queryAPI.STSAPI()},
 		Logger:      log,
+		KeyUse:      keyUse,
 	})
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /_coffer/health", func(w http.ResponseWriter, r *http.Request) {
@@ -279,6 +287,9 @@ func Run(ctx context.Context, o Options, out io.Writer) error {
 	}
 	gcCancel()
 	<-gcDone
+	// The listeners are drained: write the last uses before the stores
+	// close.
+	_ = keyUse.Close()
 	if serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {
 		return serveErr
 	}
