@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"os"
 	"os/signal"
 	"strings"
@@ -47,6 +48,7 @@ type serverCmd struct {
 	GCInterval      time.Duration `name:"gc-interval" help:"How often unreferenced data is reclaimed." default:"10m" env:"COFFER_GC_INTERVAL"`
 	LogLevel        string        `help:"Log level: debug, info, warn, error." default:"info" env:"COFFER_LOG_LEVEL" enum:"debug,info,warn,error"`
 	NetworkEndpoint []string      `name:"network-endpoint" help:"A named client network, as ENDPOINT[:VPC]=CIDR[,CIDR...]: requests from it carry aws:SourceVpce (and aws:SourceVpc) like requests through an AWS VPC endpoint. Repeatable." env:"COFFER_NETWORK_ENDPOINT" sep:";"`
+	TrustedProxy    []string      `name:"trusted-proxy" help:"CIDR of a reverse proxy whose X-Forwarded-For names the client (aws:SourceIp, audit). Repeatable; forwarded headers from anyone else are ignored." env:"COFFER_TRUSTED_PROXY"`
 	PprofAddress    string        `name:"pprof-address" help:"Serve Go profiling endpoints (net/http/pprof) on this separate address; off unless set. Keep it on loopback." env:"COFFER_PPROF_ADDRESS"`
 }
 
@@ -65,13 +67,21 @@ func (c *serverCmd) Run() error {
 		}
 		networks = append(networks, ne)
 	}
+	var proxies []netip.Prefix
+	for _, s := range c.TrustedProxy {
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			return fmt.Errorf("--trusted-proxy %q: %w", s, err)
+		}
+		proxies = append(proxies, p.Masked())
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	return server.Run(ctx, server.Options{
 		DataDir: c.Data, Address: c.Address, HTTPAddress: c.HTTPAddress, Region: c.Region,
 		Domains: c.Domain, TLSCert: c.TLSCert, TLSKey: c.TLSKey, MaxConnections: c.MaxConnections,
 		IdleTimeout: c.IdleTimeout, GCInterval: c.GCInterval, Logger: logger(c.LogLevel),
-		PprofAddress: c.PprofAddress, NetworkEndpoints: networks,
+		PprofAddress: c.PprofAddress, NetworkEndpoints: networks, TrustedProxies: proxies,
 	}, os.Stdout)
 }
 

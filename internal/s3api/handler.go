@@ -21,6 +21,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -50,6 +51,8 @@ type Config struct {
 	// Networks are the configured network endpoints (see
 	// NetworkEndpoint).
 	Networks []NetworkEndpoint
+	// TrustedProxies are the peers whose X-Forwarded-For is believed.
+	TrustedProxies []netip.Prefix
 	// Query holds the Query-protocol services (IAM, STS) by SigV4 service
 	// name.
 	Query  map[string]QueryService
@@ -262,7 +265,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		Time:      start.UTC(),
 		RequestID: rq.id,
 		Service:   "s3",
-		SourceIP:  sourceIP(r),
+		SourceIP:  h.sourceIP(r),
 		UserAgent: r.UserAgent(),
 		TLS:       r.TLS != nil,
 	}
@@ -561,12 +564,47 @@ func actionFor(rq *request) string {
 	return a
 }
 
-func sourceIP(r *http.Request) string {
+// sourceIP is the client's address: the TCP peer, unless the peer is a
+// configured trusted proxy, in which case X-Forwarded-For is read from the
+// right, skipping trusted proxies, and the first other address is the
+// client. Forwarded headers from anyone else are ignored: they are
+// attacker-controlled, and aws:SourceIp must not be.
+func (h *Handler) sourceIP(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
-		return r.RemoteAddr
+		host = r.RemoteAddr
+	}
+	if len(h.cfg.TrustedProxies) == 0 || !h.trustedProxy(host) {
+		return host
+	}
+	hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
+	for i := len(hops) - 1; i >= 0; i-- {
+		hop := strings.TrimSpace(hops[i])
+		addr, err := netip.ParseAddr(hop)
+		if err != nil {
+			// A malformed entry ends the trustworthy part of the chain.
+			return host
+		}
+		if !h.trustedProxy(addr.String()) {
+			return addr.Unmap().String()
+		}
+		host = addr.Unmap().String()
 	}
 	return host
+}
+
+func (h *Handler) trustedProxy(ip string) bool {
+	addr, err := netip.ParseAddr(ip)
+	if err != nil {
+		return false
+	}
+	addr = addr.Unmap()
+	for _, p := range h.cfg.TrustedProxies {
+		if p.Contains(addr) {
+			return true
+		}
+	}
+	return false
 }
 
 // writeError sends an S3 error response. It reports true when the response

@@ -14,6 +14,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -46,6 +47,8 @@ type Options struct {
 	Logger         *slog.Logger
 	// NetworkEndpoints name client networks (see s3api.NetworkEndpoint).
 	NetworkEndpoints []s3api.NetworkEndpoint
+	// TrustedProxies are peers whose X-Forwarded-For is believed.
+	TrustedProxies []netip.Prefix
 	// PprofAddress, if set, serves net/http/pprof on its own listener.
 	PprofAddress string
 	// Ready, if set, receives the bound addresses once listening.
@@ -156,17 +159,18 @@ func Run(ctx context.Context, o Options, out io.Writer) error {
 	authorizer := &authz.Engine{Identity: users, Cache: &authz.PolicyCache{}, Log: log}
 	queryAPI := &iamapi.Handler{IAM: iamSvc, Accounts: st.Meta, Logger: log, Sessions: sessions, Authorizer: authorizer}
 	h := s3api.New(s3api.Config{
-		Region:      o.Region,
-		BaseDomains: o.Domains,
-		Networks:    o.NetworkEndpoints,
-		Objects:     svc,
-		Keys:        &authn.Resolver{Store: st.Meta, Users: users, Sessions: sessions},
-		Authorizer:  authorizer,
-		Audit:       sink,
-		Admin:       &adminService{defaultID: acct.ID, accounts: &Accounts{Meta: st.Meta}},
-		Query:       map[string]s3api.QueryService{"iam": queryAPI.IAMAPI(), "sts": queryAPI.STSAPI()},
-		Logger:      log,
-		KeyUse:      keyUse,
+		Region:         o.Region,
+		BaseDomains:    o.Domains,
+		Networks:       o.NetworkEndpoints,
+		TrustedProxies: o.TrustedProxies,
+		Objects:        svc,
+		Keys:           &authn.Resolver{Store: st.Meta, Users: users, Sessions: sessions},
+		Authorizer:     authorizer,
+		Audit:          sink,
+		Admin:          &adminService{defaultID: acct.ID, accounts: &Accounts{Meta: st.Meta}},
+		Query:          map[string]s3api.QueryService{"iam": queryAPI.IAMAPI(), "sts": queryAPI.STSAPI()},
+		Logger:         log,
+		KeyUse:         keyUse,
 	})
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /_coffer/health", func(w http.ResponseWriter, r *http.Request) {
