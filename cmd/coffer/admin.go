@@ -23,8 +23,9 @@ import (
 )
 
 type adminCmd struct {
-	Account accountCmd `cmd:"" help:"Manage accounts."`
-	Root    rootCmd    `cmd:"" help:"Recover an account root offline (lost access key or MFA device)."`
+	Account           accountCmd `cmd:"" help:"Manage accounts."`
+	PublicAccessBlock pabCmd     `cmd:"" name:"public-access-block" help:"Show or set the account's Block Public Access settings (S3 Control API)."`
+	Root              rootCmd    `cmd:"" help:"Recover an account root offline (lost access key or MFA device)."`
 }
 
 type accountCmd struct {
@@ -115,6 +116,12 @@ func (c *accountCreateCmd) remote() (*s3api.CreateAccountResponse, error) {
 // call sends a signed admin API request (SigV4, service "coffer") and
 // returns the response body of a 200 answer.
 func (f *remoteFlags) call(method, path string, body []byte) ([]byte, error) {
+	return f.signedCall(method, path, body, "coffer", nil)
+}
+
+// signedCall sends a SigV4-signed request for service with extra headers
+// and returns the body of a 2xx answer.
+func (f *remoteFlags) signedCall(method, path string, body []byte, service string, hdr map[string]string) ([]byte, error) {
 	id, secret, token, err := f.credentials()
 	if err != nil {
 		return nil, err
@@ -130,11 +137,14 @@ func (f *remoteFlags) call(method, path string, body []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if body != nil {
+	if body != nil && service == "coffer" {
 		req.Header.Set("Content-Type", "application/json")
 	}
+	for k, v := range hdr {
+		req.Header.Set(k, v)
+	}
 	sr := &sigv4.Request{Method: req.Method, Host: req.URL.Host, EscapedPath: req.URL.EscapedPath(), RawQuery: req.URL.RawQuery, Header: req.Header}
-	sigv4.SignRequest(sr, id, secret, f.Region, "coffer", sigv4.HashHex(body), time.Now())
+	sigv4.SignRequest(sr, id, secret, f.Region, service, sigv4.HashHex(body), time.Now())
 	hc, err := f.httpClient()
 	if err != nil {
 		return nil, err
@@ -148,7 +158,7 @@ func (f *remoteFlags) call(method, path string, body []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if resp.StatusCode != http.StatusOK {
+	if resp.StatusCode/100 != 2 {
 		return nil, fmt.Errorf("server answered %s: %s", resp.Status, strings.TrimSpace(string(raw)))
 	}
 	return raw, nil

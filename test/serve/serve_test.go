@@ -310,3 +310,36 @@ func TestDeniedUploadAnsweredBeforeBody(t *testing.T) {
 		t.Fatalf("answer: %q", got)
 	}
 }
+
+// TestAccountPublicAccessBlockCLI drives the account's Block Public Access
+// settings through `coffer admin public-access-block`.
+func TestAccountPublicAccessBlockCLI(t *testing.T) {
+	s := harness.Start(t)
+	env := s.Env()
+	// The default account's id, from the start-up line.
+	i := strings.Index(s.Logs(), "Created the default account ")
+	if i < 0 {
+		t.Fatalf("no account id in start-up output:\n%s", s.Logs())
+	}
+	acct := s.Logs()[i+len("Created the default account "):][:12]
+	run := func(args ...string) (string, error) {
+		out, stderr, err := coffer(t, env, append([]string{"admin", "public-access-block"}, append(args, "--endpoint", s.Endpoint, "--account-id", acct)...)...)
+		return out + stderr, err
+	}
+	out, err := run("get")
+	if err != nil || !strings.Contains(out, "BlockPublicAcls=true IgnorePublicAcls=true BlockPublicPolicy=true RestrictPublicBuckets=true") {
+		t.Fatalf("new account not blocked by default: %v\n%s", err, out)
+	}
+	if out, err := run("put", "--no-block-public-policy"); err != nil {
+		t.Fatalf("put: %v\n%s", err, out)
+	}
+	out, err = run("get")
+	if err != nil || !strings.Contains(out, "BlockPublicPolicy=false") || !strings.Contains(out, "BlockPublicAcls=true") {
+		t.Fatalf("after put: %v\n%s", err, out)
+	}
+	// Another account's id is refused.
+	out, _, err = coffer(t, env, "admin", "public-access-block", "get", "--endpoint", s.Endpoint, "--account-id", "999999999999")
+	if err == nil {
+		t.Fatalf("another account's settings read:\n%s", out)
+	}
+}
