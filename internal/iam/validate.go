@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/coffer-io/coffer/internal/policy"
 )
 
 // Input constraints, from the IAM API's shape definitions. Violations are
@@ -166,31 +168,9 @@ func checkDocumentText(field, doc string) error {
 }
 
 // policySize is a document's size as IAM counts it against quotas: in
-// characters, not counting white space outside JSON strings (white space
-// inside string values counts). Package policy's Size counts the same way.
-func policySize(doc string) int {
-	n := 0
-	inString, escaped := false, false
-	for _, r := range doc {
-		switch {
-		case inString:
-			n++
-			switch {
-			case escaped:
-				escaped = false
-			case r == '\\':
-				escaped = true
-			case r == '"':
-				inString = false
-			}
-		case r == ' ' || r == '\t' || r == '\n' || r == '\r':
-		default:
-			n++
-			inString = r == '"'
-		}
-	}
-	return n
-}
+// characters, not counting white space outside JSON strings. The policy
+// language package owns the rule.
+func policySize(doc string) int { return policy.Size([]byte(doc)) }
 
 // wellFormed is the validator used when none is injected: the document
 // must be a JSON object.
