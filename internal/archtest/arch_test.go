@@ -33,7 +33,7 @@ func deps(t *testing.T, pkg string) []string {
 
 func TestPurePackages(t *testing.T) {
 	// Pure packages: no HTTP stack, no storage, nothing from the server.
-	for _, pkg := range []string{"internal/auth/sigv4", "internal/checksum", "internal/mfa"} {
+	for _, pkg := range []string{"internal/auth/sigv4", "internal/checksum", "internal/mfa", "internal/policy", "internal/analyze"} {
 		for _, d := range deps(t, pkg) {
 			if d == "net/http" || strings.HasPrefix(d, mod+"internal/storage") || strings.HasPrefix(d, mod+"internal/server") || strings.HasPrefix(d, mod+"internal/s3api") {
 				t.Errorf("%s imports %s", pkg, d)
@@ -44,7 +44,7 @@ func TestPurePackages(t *testing.T) {
 
 func TestOnlyTheCompositionRootKnowsConcreteStores(t *testing.T) {
 	concrete := []string{mod + "internal/storage/meta/bolt", mod + "internal/storage/blob/localfs"}
-	for _, pkg := range []string{"internal/s3api", "internal/objects", "internal/authz", "internal/auth/authn", "internal/audit"} {
+	for _, pkg := range []string{"internal/s3api", "internal/objects", "internal/authz", "internal/auth/authn", "internal/audit", "internal/iam", "internal/iamapi"} {
 		for _, d := range deps(t, pkg) {
 			for _, c := range concrete {
 				if d == c {
