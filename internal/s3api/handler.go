@@ -395,6 +395,12 @@ func (h *Handler) pipeline(w http.ResponseWriter, r *http.Request, rq *request) 
 	if err := h.validateTarget(rq); err != nil {
 		return err
 	}
+	// x-amz-expected-bucket-owner guards against writing to, or reading
+	// from, a bucket that changed hands: a mismatch is refused before
+	// anything else happens.
+	if err := expectedBucketOwner(r.Header, "X-Amz-Expected-Bucket-Owner", rq.bucket); err != nil {
+		return err
+	}
 	if err := h.authorize(r, rq); err != nil {
 		return err
 	}

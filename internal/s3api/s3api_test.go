@@ -357,3 +357,17 @@ func md5b64(s string) string {
 	sum := md5.Sum([]byte(s))
 	return base64.StdEncoding.EncodeToString(sum[:])
 }
+
+func TestExpectedBucketOwner(t *testing.T) {
+	e := newTestEnv(t)
+	e.do("alice", "PUT", "/alice-bucket", nil, nil)
+	if w := e.do("alice", "PUT", "/alice-bucket/k", []byte("x"), map[string]string{"X-Amz-Expected-Bucket-Owner": "999999999999"}); w.Code != 403 || errorCode(t, w) != "AccessDenied" {
+		t.Fatalf("mismatched expected owner: %d %s", w.Code, w.Body)
+	}
+	if w := e.do("alice", "GET", "/alice-bucket/k", nil, nil); w.Code != 404 {
+		t.Fatalf("the refused write stored something: %d", w.Code)
+	}
+	if w := e.do("alice", "PUT", "/alice-bucket/k", []byte("x"), map[string]string{"X-Amz-Expected-Bucket-Owner": "111111111111"}); w.Code != 200 {
+		t.Fatalf("matching expected owner: %d %s", w.Code, w.Body)
+	}
+}
