@@ -92,7 +92,7 @@ func unsupportedObjectHeaders(hdr http.Header, b *meta.Bucket) error {
 		"X-Amz-Copy-Source-Server-Side-Encryption-Customer-Algorithm",
 		"X-Amz-Copy-Source-Server-Side-Encryption-Customer-Key",
 		"X-Amz-Copy-Source-Server-Side-Encryption-Customer-Key-Md5",
-		"X-Amz-Request-Payer",
+		"X-Amz-Request-Payer", "X-Amz-Write-Offset-Bytes",
 	} {
 		if v := hdr.Get(h); v != "" {
 			return s3err.NotImplemented.WithMessage("Server-side encryption is not implemented yet").With("Header", strings.ToLower(h))

@@ -399,6 +399,12 @@ func (h *Handler) deleteObject(w http.ResponseWriter, r *http.Request, rq *reque
 	if r.Header.Get("X-Amz-Bypass-Governance-Retention") != "" {
 		return s3err.NotImplemented.WithMessage("Object Lock is not implemented yet").With("Header", "x-amz-bypass-governance-retention")
 	}
+	for _, hd := range []string{"X-Amz-If-Match-Last-Modified-Time", "X-Amz-If-Match-Size"} {
+		if r.Header.Get(hd) != "" {
+			// A condition must never be ignored.
+			return s3err.NotImplemented.With("Header", strings.ToLower(hd))
+		}
+	}
 	vid := rq.q.Get("versionId")
 	if _, ok := rq.q["versionId"]; ok {
 		if err := validVersionID(vid); err != nil {
