@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -239,9 +240,9 @@ func TestKeyPolicy(t *testing.T) {
 	k := f.key(t, acct)
 	p := []byte(`{"Version":"2012-10-17","Statement":[{"Effect":"Deny"}]}`)
 	wantCode(t, f.svc.PutKeyPolicy(ctx, acct, k.ID, p), "")
-	got, err := f.svc.GetKeyPolicy(ctx, acct, "alias/none")
+	_, err := f.svc.GetKeyPolicy(ctx, acct, "alias/none")
 	wantCode(t, err, kms.CodeNotFound)
-	got, err = f.svc.GetKeyPolicy(ctx, acct, k.ID)
+	got, err := f.svc.GetKeyPolicy(ctx, acct, k.ID)
 	if err != nil || !bytes.Equal(got, p) {
 		t.Fatalf("GetKeyPolicy = %s, %v", got, err)
 	}
