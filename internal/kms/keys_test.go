@@ -158,8 +158,8 @@ func TestListKeysPaging(t *testing.T) {
 		}
 		marker = next
 	}
-	if len(got) != 5 {
-		t.Fatalf("listed %v, want the 5 keys of the account", got)
+	if len(got) != 5 || !slices.Equal(slices.Sorted(slices.Values(got)), slices.Sorted(slices.Values(ids))) {
+		t.Fatalf("listed %v, want the 5 keys of the account %v", got, ids)
 	}
 	for i := 1; i < len(got); i++ {
 		if got[i-1] >= got[i] {
