@@ -40,14 +40,26 @@ type encryptor struct {
 	// for every PUT, and the AWS-managed key cannot be deleted or
 	// re-aliased, so the answer never changes.
 	keys sync.Map
+	// clearWrites writes new data unencrypted (benchmarks only); data
+	// already encrypted still reads.
+	clearWrites bool
 }
 
 // EnableEncryption makes every later write encrypted at rest under keys
 // from k. Reading encrypted data needs it too.
 func (s *Service) EnableEncryption(k *kms.Service) { s.enc = &encryptor{kms: k} }
 
+// DisableNewEncryption makes later writes unencrypted while encrypted data
+// still reads. It exists only so benchmarks can measure what encryption
+// costs.
+func (s *Service) DisableNewEncryption() {
+	if s.enc != nil {
+		s.enc.clearWrites = true
+	}
+}
+
 // Encrypting reports whether new writes are encrypted at rest.
-func (s *Service) Encrypting() bool { return s.enc != nil }
+func (s *Service) Encrypting() bool { return s.enc != nil && !s.enc.clearWrites }
 
 // encryptionContext is the context S3 uses for a per-object data key
 // (without a bucket key). Binding the sealed key to the object's name
@@ -119,4 +131,23 @@ func arnAccount(arn string) string {
 		return ""
 	}
 	return f[4]
+}
+
+// Encrypted reports whether all of v's data is encrypted at rest.
+func Encrypted(v *meta.ObjectVersion) bool {
+	if v.DeleteMarker {
+		return false
+	}
+	if v.Encryption != nil {
+		return true
+	}
+	if len(v.Parts) == 0 || len(v.Parts) != len(v.Blobs) {
+		return false
+	}
+	for _, p := range v.Parts {
+		if p.Encryption == nil {
+			return false
+		}
+	}
+	return true
 }

@@ -153,7 +153,7 @@ func (s *Service) WriteBlob(ctx context.Context, in WriteInput) (*WriteResult, e
 	}
 	var dataKey []byte
 	var env *meta.Encryption
-	if s.enc != nil {
+	if s.Encrypting() {
 		// The identity and key are fixed before any data arrives, so a
 		// retried or concurrent write of the same name never reuses them.
 		if dataKey, env, err = s.enc.newEnvelope(ctx, in.Account, in.Bucket, in.Key); err != nil {
