@@ -302,6 +302,14 @@ func Run(ctx context.Context, o Options, out io.Writer) error {
 				} else if n > 0 {
 					log.Info("garbage collection removed unreferenced data", "blobs", n)
 				}
+				// KMS keys due for automatic rotation (the aws/s3 keys
+				// yearly) get new material; old material stays, so data
+				// keys sealed before still unseal.
+				if rotated, err := keys.RotateDue(gcCtx, time.Now()); err != nil {
+					log.Warn("KMS key rotation failed", "err", err)
+				} else if len(rotated) > 0 {
+					log.Info("rotated KMS keys", "keys", rotated)
+				}
 			case <-gcCtx.Done():
 				return
 			}
