@@ -3,7 +3,7 @@
 # 16 MiB objects against a server with encryption at rest (the default)
 # and one started with --insecure-disable-encryption-at-rest, each on a
 # fresh data directory on loopback. Usage:
-# scripts/bench-encryption.sh [seconds-per-run]
+# [MODES="clear encrypted"] scripts/bench-encryption.sh [seconds-per-run]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-5}
@@ -11,7 +11,7 @@ work=$(mktemp -d)
 pid=
 trap '[ -n "$pid" ] && { kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; }; rm -rf "$work"' EXIT
 go build -o "$work/coffer" ./cmd/coffer
-for mode in encrypted clear; do
+for mode in ${MODES:-encrypted clear}; do
   args=()
   [ "$mode" = clear ] && args=(--insecure-disable-encryption-at-rest)
   data="$work/data-$mode"
