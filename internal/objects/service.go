@@ -253,6 +253,7 @@ func (s *Service) writeInline(in WriteInput, h *checksum.MultiHasher, dataKey []
 		if err := sw.Close(); err != nil {
 			return nil, err
 		}
+		clear(buf) // no stray plaintext copy outlives the request
 		buf = ct.Bytes()
 	}
 	return &WriteResult{Inline: buf, Hasher: h, Encryption: env, inline: true}, nil
