@@ -36,22 +36,25 @@ type cli struct {
 }
 
 type serverCmd struct {
-	Data                            string        `help:"Data directory." default:"./coffer-data" env:"COFFER_DATA" type:"path"`
-	Address                         string        `help:"HTTPS listen address." default:"127.0.0.1:9000" env:"COFFER_ADDRESS"`
-	HTTPAddress                     string        `name:"http-address" help:"Also listen with plain HTTP on this address (off unless set)." env:"COFFER_HTTP_ADDRESS"`
-	Region                          string        `help:"Region this server answers as." default:"us-east-1" env:"COFFER_REGION"`
-	Domain                          []string      `help:"Base domains for virtual-hosted-style requests (bucket.DOMAIN)." default:"localhost" env:"COFFER_DOMAIN"`
-	TLSCert                         string        `name:"tls-cert" help:"TLS certificate (PEM). Default: a certificate from the data directory's own CA." env:"COFFER_TLS_CERT" type:"path"`
-	TLSKey                          string        `name:"tls-key" help:"TLS private key (PEM)." env:"COFFER_TLS_KEY" type:"path"`
-	MaxConnections                  int           `help:"Maximum concurrent connections." default:"1024" env:"COFFER_MAX_CONNECTIONS"`
-	IdleTimeout                     time.Duration `help:"Cut a connection that sends or receives nothing for this long." default:"60s" env:"COFFER_IDLE_TIMEOUT"`
-	GCInterval                      time.Duration `name:"gc-interval" help:"How often unreferenced data is reclaimed." default:"10m" env:"COFFER_GC_INTERVAL"`
-	LogLevel                        string        `help:"Log level: debug, info, warn, error." default:"info" env:"COFFER_LOG_LEVEL" enum:"debug,info,warn,error"`
-	NetworkEndpoint                 []string      `name:"network-endpoint" help:"A named client network, as ENDPOINT[:VPC]=CIDR[,CIDR...]: requests from it carry aws:SourceVpce (and aws:SourceVpc) like requests through an AWS VPC endpoint. Repeatable." env:"COFFER_NETWORK_ENDPOINT" sep:";"`
-	TrustedProxy                    []string      `name:"trusted-proxy" help:"CIDR of a reverse proxy whose X-Forwarded-For names the client (aws:SourceIp, audit). Repeatable; forwarded headers from anyone else are ignored." env:"COFFER_TRUSTED_PROXY"`
-	PprofAddress                    string        `name:"pprof-address" help:"Serve Go profiling endpoints (net/http/pprof) on this separate address; off unless set. Keep it on loopback." env:"COFFER_PPROF_ADDRESS"`
-	RootKeyFile                     string        `name:"root-key-file" help:"File holding the KMS root key (base64 of 32 bytes), which protects all data encrypted at rest. Default: the environment's COFFER_ROOT_KEY, else DATA/keys/root.key, created on first start." type:"path"`
-	InsecureDisableEncryptionAtRest bool          `name:"insecure-disable-encryption-at-rest" help:"Write new object data unencrypted. Only for measuring the cost of encryption; never for real data." hidden:""`
+	Data            string        `help:"Data directory." default:"./coffer-data" env:"COFFER_DATA" type:"path"`
+	Address         string        `help:"HTTPS listen address." default:"127.0.0.1:9000" env:"COFFER_ADDRESS"`
+	HTTPAddress     string        `name:"http-address" help:"Also listen with plain HTTP on this address (off unless set)." env:"COFFER_HTTP_ADDRESS"`
+	Region          string        `help:"Region this server answers as." default:"us-east-1" env:"COFFER_REGION"`
+	Domain          []string      `help:"Base domains for virtual-hosted-style requests (bucket.DOMAIN)." default:"localhost" env:"COFFER_DOMAIN"`
+	TLSCert         string        `name:"tls-cert" help:"TLS certificate (PEM). Default: a certificate from the data directory's own CA." env:"COFFER_TLS_CERT" type:"path"`
+	TLSKey          string        `name:"tls-key" help:"TLS private key (PEM)." env:"COFFER_TLS_KEY" type:"path"`
+	MaxConnections  int           `help:"Maximum concurrent connections." default:"1024" env:"COFFER_MAX_CONNECTIONS"`
+	IdleTimeout     time.Duration `help:"Cut a connection that sends or receives nothing for this long." default:"60s" env:"COFFER_IDLE_TIMEOUT"`
+	GCInterval      time.Duration `name:"gc-interval" help:"How often unreferenced data is reclaimed." default:"10m" env:"COFFER_GC_INTERVAL"`
+	LogLevel        string        `help:"Log level: debug, info, warn, error." default:"info" env:"COFFER_LOG_LEVEL" enum:"debug,info,warn,error"`
+	NetworkEndpoint []string      `name:"network-endpoint" help:"A named client network, as ENDPOINT[:VPC]=CIDR[,CIDR...]: requests from it carry aws:SourceVpce (and aws:SourceVpc) like requests through an AWS VPC endpoint. Repeatable." env:"COFFER_NETWORK_ENDPOINT" sep:";"`
+	TrustedProxy    []string      `name:"trusted-proxy" help:"CIDR of a reverse proxy whose X-Forwarded-For names the client (aws:SourceIp, audit). Repeatable; forwarded headers from anyone else are ignored." env:"COFFER_TRUSTED_PROXY"`
+	PprofAddress    string        `name:"pprof-address" help:"Serve Go profiling endpoints (net/http/pprof) on this separate address; off unless set. Keep it on loopback." env:"COFFER_PPROF_ADDRESS"`
+
+	// Encryption at rest. The root key itself is never a flag value (it
+	// would show in the process list): a file, or COFFER_ROOT_KEY.
+	RootKeyFile                     string `name:"root-key-file" help:"File holding the KMS root key (base64 of 32 bytes), which protects all data encrypted at rest. Default: the environment's COFFER_ROOT_KEY, else DATA/keys/root.key, created on first start." type:"path"`
+	InsecureDisableEncryptionAtRest bool   `name:"insecure-disable-encryption-at-rest" help:"Write new object data unencrypted. Only for measuring the cost of encryption; never for real data." hidden:""`
 }
 
 func logger(level string) *slog.Logger {
