@@ -6,6 +6,7 @@
 package objects
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
@@ -14,9 +15,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/coffer-io/coffer/internal/checksum"
+	"github.com/coffer-io/coffer/internal/crypto/stream"
 	"github.com/coffer-io/coffer/internal/storage/blob"
 	"github.com/coffer-io/coffer/internal/storage/meta"
 )
@@ -53,6 +56,8 @@ type Service struct {
 	log   *slog.Logger
 	// InlineMax is the largest body WriteBlob keeps inline (0: never).
 	InlineMax int64
+	// enc encrypts new writes; nil writes in clear (see EnableEncryption).
+	enc *encryptor
 }
 
 // New returns a Service. now is the clock for object timestamps.
@@ -109,17 +114,23 @@ type WriteInput struct {
 	// AllowInline lets a body of known size up to the service's
 	// InlineMax be returned inline instead of as a blob.
 	AllowInline bool
+	// Account, Bucket and Key name what the data is written for: the
+	// account whose aws/s3 key seals the data key, and the object whose
+	// name the sealed key is bound to. Required when encrypting.
+	Account, Bucket, Key string
 }
 
 // WriteResult describes stored data: a committed blob, or inline bytes.
 type WriteResult struct {
-	Blob   meta.BlobRef
-	Inline []byte // set (possibly empty) when the data is inline
+	Blob   meta.BlobRef // Size is the stored (ciphertext) size
+	Inline []byte       // set (possibly empty) when the data is inline
 	Hasher *checksum.MultiHasher
-	inline bool
+	// Encryption is the envelope to record with the data (nil: clear).
+	Encryption *meta.Encryption
+	inline     bool
 }
 
-// Size is the number of bytes written.
+// Size is the number of plaintext bytes written.
 func (w *WriteResult) Size() int64 { return w.Hasher.Size() }
 
 // Data returns what a version records: its blob list and inline bytes.
@@ -140,8 +151,18 @@ func (s *Service) WriteBlob(ctx context.Context, in WriteInput) (*WriteResult, e
 	if err != nil {
 		return nil, err
 	}
+	var dataKey []byte
+	var env *meta.Encryption
+	if s.Encrypting() {
+		// The identity and key are fixed before any data arrives, so a
+		// retried or concurrent write of the same name never reuses them.
+		if dataKey, env, err = s.enc.newEnvelope(ctx, in.Account, in.Bucket, in.Key); err != nil {
+			return nil, err
+		}
+		defer clear(dataKey)
+	}
 	if in.AllowInline && in.Size >= 0 && in.Size <= s.InlineMax && in.Size <= in.MaxSize {
-		return s.writeInline(in, h)
+		return s.writeInline(in, h, dataKey, env)
 	}
 	w, err := s.blobs.Create(ctx)
 	if err != nil {
@@ -151,7 +172,18 @@ func (s *Service) WriteBlob(ctx context.Context, in WriteInput) (*WriteResult, e
 	if in.Size >= 0 && in.Size < limit {
 		limit = in.Size
 	}
-	n, err := hashingCopy(w, h, in.Body, limit)
+	var dst io.Writer = w
+	var sw *stream.Writer
+	if env != nil {
+		if sw, err = stream.NewWriter(w, dataKey, env.Identity); err != nil {
+			_ = w.Abort()
+			return nil, err
+		}
+		dst = sw
+	}
+	// hashingCopy hashes what it reads, i.e. the plaintext: ETags and
+	// checksums describe the object, not its stored form.
+	n, err := hashingCopy(dst, h, in.Body, limit)
 	if err == nil {
 		switch {
 		case in.Size >= 0 && n > in.Size:
@@ -163,6 +195,9 @@ func (s *Service) WriteBlob(ctx context.Context, in WriteInput) (*WriteResult, e
 		case in.Size >= 0 && n < in.Size:
 			err = ErrIncomplete
 		}
+	}
+	if err == nil && sw != nil {
+		err = sw.Close() // seals the final package
 	}
 	if err == nil && in.Verify != nil {
 		err = in.Verify(h)
@@ -179,11 +214,11 @@ func (s *Service) WriteBlob(ctx context.Context, in WriteInput) (*WriteResult, e
 		_ = w.Abort()
 		return nil, err
 	}
-	return &WriteResult{Blob: meta.BlobRef{ID: w.ID(), Size: size}, Hasher: h}, nil
+	return &WriteResult{Blob: meta.BlobRef{ID: w.ID(), Size: size}, Hasher: h, Encryption: env}, nil
 }
 
 // writeInline reads a small body of known size into memory.
-func (s *Service) writeInline(in WriteInput, h *checksum.MultiHasher) (*WriteResult, error) {
+func (s *Service) writeInline(in WriteInput, h *checksum.MultiHasher, dataKey []byte, env *meta.Encryption) (*WriteResult, error) {
 	buf := make([]byte, in.Size)
 	if _, err := io.ReadFull(in.Body, buf); err != nil {
 		if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
@@ -205,7 +240,23 @@ func (s *Service) writeInline(in WriteInput, h *checksum.MultiHasher) (*WriteRes
 			return nil, err
 		}
 	}
-	return &WriteResult{Inline: buf, Hasher: h, inline: true}, nil
+	if env != nil {
+		var ct bytes.Buffer
+		ct.Grow(int(stream.CiphertextSize(in.Size)))
+		sw, err := stream.NewWriter(&ct, dataKey, env.Identity)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := sw.Write(buf); err != nil {
+			return nil, err
+		}
+		if err := sw.Close(); err != nil {
+			return nil, err
+		}
+		clear(buf) // no stray plaintext copy outlives the request
+		buf = ct.Bytes()
+	}
+	return &WriteResult{Inline: buf, Hasher: h, Encryption: env, inline: true}, nil
 }
 
 // Free deletes blobs no longer referenced by metadata. Failures are only
@@ -241,33 +292,103 @@ func (s *Service) DeleteObject(ctx context.Context, bucket, key, versionID strin
 	return res, nil
 }
 
-// Reader reads an object version's data across its blobs (or from its
-// inline bytes).
+// Reader reads an object version's plaintext across its blobs (or from
+// its inline bytes), decrypting what is encrypted.
 type Reader struct {
-	parts  []blob.Reader
-	offs   []int64 // start offset of each part
-	size   int64
-	inline []byte
+	parts []*readerPart
+	offs  []int64 // plaintext start offset of each part
+	size  int64
+}
+
+// readerPart is one stored stream. Encrypted parts unseal their data key
+// on first use, so a ranged read of a many-part object asks the KMS only
+// for the parts it touches.
+type readerPart struct {
+	src    io.ReaderAt
+	closer io.Closer
+	stored int64 // stored bytes
+	size   int64 // plaintext bytes
+
+	// For encrypted parts:
+	env    *meta.Encryption
+	open   func() ([]byte, error) // unseals the data key
+	once   sync.Once
+	dec    *stream.ReaderAt
+	decErr error
+}
+
+func (p *readerPart) readAt(b []byte, off int64) (int, error) {
+	if p.env == nil {
+		return p.src.ReadAt(b, off)
+	}
+	p.once.Do(func() {
+		dk, err := p.open()
+		if err != nil {
+			p.decErr = err
+			return
+		}
+		defer clear(dk)
+		p.dec, p.decErr = stream.NewReaderAt(p.src, p.stored, dk, p.env.Identity)
+		if p.decErr == nil && p.dec.Size() != p.size {
+			p.decErr = fmt.Errorf("plaintext of %d bytes, record says %d", p.dec.Size(), p.size)
+		}
+		if p.decErr != nil && !errors.Is(p.decErr, ErrDataCorrupt) {
+			p.decErr = fmt.Errorf("%w: %w", ErrDataCorrupt, p.decErr)
+		}
+	})
+	if p.decErr != nil {
+		return 0, p.decErr
+	}
+	n, err := p.dec.ReadAt(b, off)
+	if err != nil && !errors.Is(err, io.EOF) {
+		err = fmt.Errorf("%w: %w", ErrDataCorrupt, err)
+	}
+	return n, err
 }
 
 // Open opens a version's data for reading.
 func (s *Service) Open(ctx context.Context, v *meta.ObjectVersion) (*Reader, error) {
+	// The data key is unsealed later, possibly after ctx's request moved
+	// on to writing the body; cancellation still applies.
+	unseal := func(env *meta.Encryption) func() ([]byte, error) {
+		return func() ([]byte, error) { return s.enc.dataKey(ctx, env, v.Bucket, v.Key) }
+	}
 	if len(v.Blobs) == 0 {
-		if int64(len(v.Inline)) != v.Size {
+		p := &readerPart{src: bytes.NewReader(v.Inline), stored: int64(len(v.Inline)), size: v.Size, env: v.Encryption}
+		if p.env != nil {
+			p.open = unseal(p.env)
+		} else if p.stored != v.Size {
 			return nil, fmt.Errorf("objects: %s/%s@%s has %d inline bytes, want %d", v.Bucket, v.Key, v.VersionID, len(v.Inline), v.Size)
 		}
-		return &Reader{inline: v.Inline, size: v.Size}, nil
+		return &Reader{parts: []*readerPart{p}, offs: []int64{0}, size: v.Size}, nil
+	}
+	perPart := len(v.Parts) == len(v.Blobs)
+	if v.Encryption != nil && len(v.Blobs) != 1 {
+		return nil, fmt.Errorf("objects: %s/%s@%s has one envelope for %d blobs", v.Bucket, v.Key, v.VersionID, len(v.Blobs))
 	}
 	r := &Reader{}
-	for _, b := range v.Blobs {
+	for i, b := range v.Blobs {
 		br, err := s.blobs.Open(ctx, b.ID)
 		if err != nil {
 			r.Close()
 			return nil, fmt.Errorf("objects: open blob %s of %s/%s: %w", b.ID, v.Bucket, v.Key, err)
 		}
-		r.parts = append(r.parts, br)
+		p := &readerPart{src: br, closer: br, stored: br.Size(), size: br.Size(), env: v.Encryption}
+		if perPart && v.Parts[i].Encryption != nil {
+			p.env = v.Parts[i].Encryption
+		}
+		if p.env != nil {
+			// The record, not the untrusted blob, says how long the
+			// plaintext is.
+			p.size = v.Size
+			if perPart && v.Encryption == nil {
+				p.size = v.Parts[i].Size
+			}
+			p.open = unseal(p.env)
+		}
+		r.parts = append(r.parts, p)
 		r.offs = append(r.offs, r.size)
-		r.size += br.Size()
+		r.size += p.size
 	}
 	return r, nil
 }
@@ -275,17 +396,11 @@ func (s *Service) Open(ctx context.Context, v *meta.ObjectVersion) (*Reader, err
 // Size is the object's length.
 func (r *Reader) Size() int64 { return r.size }
 
-// ReadAt implements io.ReaderAt across the parts.
+// ReadAt implements io.ReaderAt across the parts. Data that fails
+// authentication is reported as ErrDataCorrupt and never returned.
 func (r *Reader) ReadAt(p []byte, off int64) (int, error) {
 	if off >= r.size {
 		return 0, io.EOF
-	}
-	if r.parts == nil {
-		n := copy(p, r.inline[off:])
-		if n < len(p) {
-			return n, io.EOF
-		}
-		return n, nil
 	}
 	total := 0
 	for i := len(r.offs) - 1; i >= 0 && len(p) > 0; i-- {
@@ -294,12 +409,20 @@ func (r *Reader) ReadAt(p []byte, off int64) (int, error) {
 		}
 		// Part i holds off; read forward through the following parts.
 		for j := i; j < len(r.parts) && len(p) > 0; j++ {
-			n, err := r.parts[j].ReadAt(p, off-r.offs[j])
+			want := min(int64(len(p)), r.parts[j].size-(off-r.offs[j]))
+			if want <= 0 {
+				continue
+			}
+			n, err := r.parts[j].readAt(p[:want], off-r.offs[j])
 			total += n
 			p = p[n:]
 			off += int64(n)
 			if err != nil && !errors.Is(err, io.EOF) {
 				return total, err
+			}
+			if int64(n) < want {
+				// A stored part shorter than its record says.
+				return total, fmt.Errorf("%w: part %d is short", ErrDataCorrupt, j)
 			}
 		}
 		break
@@ -313,7 +436,9 @@ func (r *Reader) ReadAt(p []byte, off int64) (int, error) {
 // Close releases the blobs.
 func (r *Reader) Close() error {
 	for _, p := range r.parts {
-		p.Close()
+		if p.closer != nil {
+			p.closer.Close()
+		}
 	}
 	return nil
 }

@@ -82,6 +82,10 @@ func (h *Handler) createMultipartUpload(w http.ResponseWriter, r *http.Request, 
 		w.Header().Set("X-Amz-Checksum-Algorithm", u.ChecksumAlgorithm)
 		w.Header().Set("X-Amz-Checksum-Type", u.ChecksumType)
 	}
+	if h.obj.Encrypting() {
+		// The parts will be encrypted as they arrive.
+		w.Header().Set("X-Amz-Server-Side-Encryption", objects.AlgorithmAES256)
+	}
 	return writeXML(w, &initiateResult{Xmlns: s3NS, Bucket: b.Name, Key: rq.t.key, UploadID: u.UploadID})
 }
 
@@ -146,19 +150,21 @@ func (h *Handler) uploadPart(w http.ResponseWriter, r *http.Request, rq *request
 	}
 	wr, err := h.obj.WriteBlob(r.Context(), objects.WriteInput{
 		Body: rq.body, Size: rq.decodedLen, MaxSize: maxPartSize, Algorithms: algs,
-		Verify: verifyChecksums(md5want, cr, rq.trailers),
+		Verify:  verifyChecksums(md5want, cr, rq.trailers),
+		Account: rq.bucket.Owner, Bucket: u.Bucket, Key: u.Key,
 	})
 	if err != nil {
 		return err
 	}
-	p := &meta.Part{Number: pn, Size: wr.Blob.Size, ETag: wr.ETag(), LastModified: h.obj.Now(), Blob: wr.Blob,
-		Checksum: meta.Checksum{Algorithm: string(alg), Value: wr.Hasher.Checksum(alg)}}
+	p := &meta.Part{Number: pn, Size: wr.Size(), ETag: wr.ETag(), LastModified: h.obj.Now(), Blob: wr.Blob,
+		Checksum: meta.Checksum{Algorithm: string(alg), Value: wr.Hasher.Checksum(alg)}, Encryption: wr.Encryption}
 	freed, err := h.obj.Meta().PutPart(r.Context(), rq.t.bucket, rq.t.key, u.UploadID, p)
 	if err != nil {
 		h.obj.Free(r.Context(), []meta.BlobRef{wr.Blob})
 		return err
 	}
 	h.obj.Free(r.Context(), freed)
+	setPartSSEHeader(w, p)
 	w.Header().Set("ETag", p.ETag)
 	if cr != nil {
 		w.Header().Set(cr.alg.HeaderName(), wr.Hasher.Checksum(cr.alg))
@@ -214,18 +220,20 @@ func (h *Handler) uploadPartCopy(w http.ResponseWriter, r *http.Request, rq *req
 	wr, err := h.obj.WriteBlob(r.Context(), objects.WriteInput{
 		Body: io.NewSectionReader(rd, start, length), Size: length, MaxSize: maxPartSize,
 		Algorithms: []checksum.Algorithm{alg},
+		Account:    rq.bucket.Owner, Bucket: u.Bucket, Key: u.Key,
 	})
 	if err != nil {
 		return err
 	}
-	p := &meta.Part{Number: pn, Size: wr.Blob.Size, ETag: wr.ETag(), LastModified: h.obj.Now(), Blob: wr.Blob,
-		Checksum: meta.Checksum{Algorithm: string(alg), Value: wr.Hasher.Checksum(alg)}}
+	p := &meta.Part{Number: pn, Size: wr.Size(), ETag: wr.ETag(), LastModified: h.obj.Now(), Blob: wr.Blob,
+		Checksum: meta.Checksum{Algorithm: string(alg), Value: wr.Hasher.Checksum(alg)}, Encryption: wr.Encryption}
 	freed, err := h.obj.Meta().PutPart(r.Context(), rq.t.bucket, rq.t.key, u.UploadID, p)
 	if err != nil {
 		h.obj.Free(r.Context(), []meta.BlobRef{wr.Blob})
 		return err
 	}
 	h.obj.Free(r.Context(), freed)
+	setPartSSEHeader(w, p)
 	if src.VersionID != meta.NullVersion {
 		w.Header().Set("X-Amz-Copy-Source-Version-Id", src.VersionID)
 	}
@@ -348,7 +356,8 @@ func (h *Handler) completeMultipartUpload(w http.ResponseWriter, r *http.Request
 		crcParts = append(crcParts, checksum.Part{Checksum: d, Size: p.Size})
 		v.Size += p.Size
 		v.Blobs = append(v.Blobs, p.Blob)
-		v.Parts = append(v.Parts, meta.PartInfo{Number: p.Number, Size: p.Size, ETag: p.ETag, Checksum: p.Checksum})
+		// Each part keeps its own envelope: completing never rewrites data.
+		v.Parts = append(v.Parts, meta.PartInfo{Number: p.Number, Size: p.Size, ETag: p.ETag, Checksum: p.Checksum, Encryption: p.Encryption})
 	}
 	if v.Size > maxMultipart {
 		return s3err.EntityTooLarge
@@ -385,6 +394,7 @@ func (h *Handler) completeMultipartUpload(w http.ResponseWriter, r *http.Request
 	}
 	h.obj.Free(r.Context(), res.Freed)
 	rq.ev.VersionID = res.VersionID
+	setSSEHeader(w, v)
 	if res.VersionID != meta.NullVersion {
 		w.Header().Set("X-Amz-Version-Id", res.VersionID)
 	}
@@ -533,4 +543,11 @@ func (h *Handler) listMultipartUploads(w http.ResponseWriter, r *http.Request, r
 		res.CommonPrefixes = append(res.CommonPrefixes, commonPrefix{p.enc(cp)})
 	}
 	return writeXML(w, &res)
+}
+
+// setPartSSEHeader reports SSE-S3 for a part encrypted at rest.
+func setPartSSEHeader(w http.ResponseWriter, p *meta.Part) {
+	if p.Encryption != nil {
+		w.Header().Set("X-Amz-Server-Side-Encryption", objects.AlgorithmAES256)
+	}
 }

@@ -126,6 +126,7 @@ func (h *Handler) putObject(w http.ResponseWriter, r *http.Request, rq *request)
 		Algorithms:  []checksum.Algorithm{alg},
 		Verify:      verifyChecksums(md5want, cr, rq.trailers),
 		AllowInline: true,
+		Account:     b.Owner, Bucket: b.Name, Key: rq.t.key,
 	})
 	if err != nil {
 		return err
@@ -137,10 +138,12 @@ func (h *Handler) putObject(w http.ResponseWriter, r *http.Request, rq *request)
 		Checksum: meta.Checksum{Algorithm: string(alg), Value: wr.Hasher.Checksum(alg), Type: "FULL_OBJECT"},
 	}
 	v.Blobs, v.Inline = wr.Data()
+	v.Encryption = wr.Encryption
 	if _, err := h.obj.PutVersion(r.Context(), v, pre); err != nil {
 		return err
 	}
 	rq.ev.VersionID = v.VersionID
+	setSSEHeader(w, v)
 	w.Header().Set("ETag", v.ETag)
 	if v.VersionID != meta.NullVersion {
 		w.Header().Set("X-Amz-Version-Id", v.VersionID)
@@ -302,6 +305,15 @@ func setObjectHeaders(w http.ResponseWriter, v *meta.ObjectVersion, b *meta.Buck
 	if len(v.Parts) > 0 {
 		hd.Set("X-Amz-Mp-Parts-Count", strconv.Itoa(len(v.Parts)))
 	}
+	setSSEHeader(w, v)
+}
+
+// setSSEHeader reports SSE-S3, as AWS does, for a version encrypted at
+// rest.
+func setSSEHeader(w http.ResponseWriter, v *meta.ObjectVersion) {
+	if objects.Encrypted(v) {
+		w.Header().Set("X-Amz-Server-Side-Encryption", objects.AlgorithmAES256)
+	}
 }
 
 func (h *Handler) getObject(w http.ResponseWriter, r *http.Request, rq *request) error {
@@ -375,10 +387,23 @@ func (h *Handler) getObject(w http.ResponseWriter, r *http.Request, rq *request)
 		return err
 	}
 	defer rd.Close()
-	w.WriteHeader(status)
 	buf := bufPool.Get().(*[]byte)
 	defer bufPool.Put(buf)
-	if _, err := io.CopyBuffer(writerOnly{w}, io.NewSectionReader(rd, start, length), *buf); err != nil {
+	// Read (and so decrypt and authenticate) the first chunk before the
+	// status line goes out: stored data that fails authentication then
+	// gets a clean 500 rather than a cut connection, in the usual case
+	// where the damage is near the start or the object is small.
+	body := io.NewSectionReader(rd, start, length)
+	n, err := io.ReadFull(body, (*buf)[:min(int64(len(*buf)), length)])
+	if err != nil {
+		return err
+	}
+	w.WriteHeader(status)
+	if _, err := w.Write((*buf)[:n]); err != nil {
+		h.log.Debug("object body write failed", "request_id", rq.id, "err", err)
+		return errAbortResponse
+	}
+	if _, err := io.CopyBuffer(writerOnly{w}, body, *buf); err != nil {
 		// The status line is gone; the client sees a short body.
 		h.log.Debug("object body write failed", "request_id", rq.id, "err", err)
 		return errAbortResponse
@@ -714,6 +739,7 @@ func (h *Handler) copyObject(w http.ResponseWriter, r *http.Request, rq *request
 	// something, or when it restores a specific older version.
 	if src.Bucket == b.Name && src.Key == rq.t.key && metaDir != "REPLACE" && tagDir != "REPLACE" &&
 		r.Header.Get("X-Amz-Storage-Class") == "" && r.Header.Get("X-Amz-Website-Redirect-Location") == "" &&
+		r.Header.Get("X-Amz-Server-Side-Encryption") == "" &&
 		!strings.Contains(r.Header.Get("X-Amz-Copy-Source"), "versionId=") {
 		return s3err.InvalidRequest.WithMessage("This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.")
 	}
@@ -740,9 +766,11 @@ func (h *Handler) copyObject(w http.ResponseWriter, r *http.Request, rq *request
 		return err
 	}
 	defer rd.Close()
+	// The copy is re-encrypted under its own identity and data key.
 	wr, err := h.obj.WriteBlob(r.Context(), objects.WriteInput{
 		Body: io.NewSectionReader(rd, 0, rd.Size()), Size: rd.Size(), MaxSize: 5 << 30,
 		Algorithms: []checksum.Algorithm{alg}, AllowInline: true,
+		Account: b.Owner, Bucket: b.Name, Key: rq.t.key,
 	})
 	if err != nil {
 		return err
@@ -754,10 +782,12 @@ func (h *Handler) copyObject(w http.ResponseWriter, r *http.Request, rq *request
 		Checksum: meta.Checksum{Algorithm: string(alg), Value: wr.Hasher.Checksum(alg), Type: "FULL_OBJECT"},
 	}
 	v.Blobs, v.Inline = wr.Data()
+	v.Encryption = wr.Encryption
 	if _, err := h.obj.PutVersion(r.Context(), v, pre); err != nil {
 		return err
 	}
 	rq.ev.VersionID = v.VersionID
+	setSSEHeader(w, v)
 	if v.VersionID != meta.NullVersion {
 		w.Header().Set("X-Amz-Version-Id", v.VersionID)
 	}

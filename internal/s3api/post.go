@@ -191,6 +191,7 @@ func (h *Handler) postObject(w http.ResponseWriter, r *http.Request, rq *request
 			}
 			return verifyChecksums(md5want, cr, nil)(hs)
 		},
+		Account: b.Owner, Bucket: b.Name, Key: rq.t.key,
 	})
 	if errors.Is(err, objects.ErrTooLarge) {
 		return s3err.EntityTooLarge
@@ -205,9 +206,11 @@ func (h *Handler) postObject(w http.ResponseWriter, r *http.Request, rq *request
 		Checksum: meta.Checksum{Algorithm: string(alg), Value: wr.Hasher.Checksum(alg), Type: "FULL_OBJECT"},
 	}
 	v.Blobs, v.Inline = wr.Data()
+	v.Encryption = wr.Encryption
 	if _, err := h.obj.PutVersion(r.Context(), v, nil); err != nil {
 		return err
 	}
+	setSSEHeader(w, v)
 	rq.ev.VersionID = v.VersionID
 	w.Header().Set("ETag", v.ETag)
 	if v.VersionID != meta.NullVersion {

@@ -20,6 +20,7 @@ import (
 	"github.com/coffer-io/coffer/internal/auth/authn"
 	"github.com/coffer-io/coffer/internal/auth/sigv4"
 	"github.com/coffer-io/coffer/internal/authz"
+	"github.com/coffer-io/coffer/internal/kms"
 	"github.com/coffer-io/coffer/internal/objects"
 	"github.com/coffer-io/coffer/internal/storage/blob"
 	"github.com/coffer-io/coffer/internal/storage/blob/faultfs"
@@ -77,9 +78,20 @@ func newTestEnvWith(t *testing.T, wrap func(blob.Store) blob.Store) *testEnv {
 		}
 		env.keys[name] = k
 	}
+	// Handler tests run with encryption at rest, as the server does.
+	sealer, err := kms.NewLocalSealer(bytes.Repeat([]byte{9}, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, err := kms.New(kms.Config{Store: m.KMS(), Sealer: sealer, Region: env.region})
+	if err != nil {
+		t.Fatal(err)
+	}
+	objs := objects.New(m, bs, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	objs.EnableEncryption(keys)
 	env.h = New(Config{
 		Region: env.region, BaseDomains: []string{"localhost"},
-		Objects:    objects.New(m, bs, nil, slog.New(slog.NewTextHandler(io.Discard, nil))),
+		Objects:    objs,
 		Keys:       &authn.Resolver{Store: m},
 		Authorizer: authz.OwnerOnly{},
 		Audit:      env.audit,
@@ -274,7 +286,9 @@ func TestBadInputChangesNothing(t *testing.T) {
 		{"bad versioning status", "PUT", "/alice-bucket?versioning", "<VersioningConfiguration><Status>On</Status></VersioningConfiguration>", nil, 400, "MalformedXML"},
 		{"trailing garbage", "PUT", "/alice-bucket?tagging", "<Tagging><TagSet></TagSet></Tagging><x/>", nil, 400, "MalformedXML"},
 		{"bad range", "GET", "/alice-bucket/none", "", map[string]string{"Range": "bytes=9-1"}, 404, "NoSuchKey"},
-		{"sse header", "PUT", "/alice-bucket/k", "x", map[string]string{"X-Amz-Server-Side-Encryption": "AES256"}, 501, "NotImplemented"},
+		{"sse-kms header", "PUT", "/alice-bucket/k", "x", map[string]string{"X-Amz-Server-Side-Encryption": "aws:kms"}, 501, "NotImplemented"},
+		{"sse-c header", "PUT", "/alice-bucket/k", "x", map[string]string{"X-Amz-Server-Side-Encryption-Customer-Algorithm": "AES256"}, 501, "NotImplemented"},
+		{"unknown sse", "PUT", "/alice-bucket/k", "x", map[string]string{"X-Amz-Server-Side-Encryption": "aws:fsx"}, 400, "InvalidArgument"},
 		{"public acl with ACLs disabled", "PUT", "/alice-bucket/k", "x", map[string]string{"X-Amz-Acl": "public-read"}, 400, "AccessControlListNotSupported"},
 		{"header section over 8 KiB", "PUT", "/alice-bucket/k", "x", map[string]string{"X-Amz-Meta-A": strings.Repeat("a", 1500), "X-Amz-Meta-B": strings.Repeat("b", 1500), "X-Amz-Meta-C": strings.Repeat("c", 1500), "X-Amz-Meta-D": strings.Repeat("d", 1500), "X-Amz-Meta-E": strings.Repeat("e", 1500), "X-Amz-Meta-F": strings.Repeat("f", 1500)}, 400, "RequestHeaderSectionTooLarge"},
 		{"user metadata over 2 KiB", "PUT", "/alice-bucket/k", "x", map[string]string{"X-Amz-Meta-A": strings.Repeat("a", 2100)}, 400, "MetadataTooLarge"},

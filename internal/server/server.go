@@ -26,6 +26,7 @@ import (
 	"github.com/coffer-io/coffer/internal/authz"
 	"github.com/coffer-io/coffer/internal/iam"
 	"github.com/coffer-io/coffer/internal/iamapi"
+	"github.com/coffer-io/coffer/internal/kms"
 	"github.com/coffer-io/coffer/internal/objects"
 	"github.com/coffer-io/coffer/internal/s3api"
 	"github.com/coffer-io/coffer/internal/storage/meta"
@@ -56,6 +57,14 @@ type Options struct {
 	// KeyLastUsedResolution is how often at most an access key's last
 	// use is written (iam.Service.LastUsedResolution; 1 minute if zero).
 	KeyLastUsedResolution time.Duration
+	// RootKeyFile holds the KMS root key (base64 of 32 bytes);
+	// RootKey is the same, given directly (COFFER_ROOT_KEY). Without
+	// either, DIR/keys/root.key is used, created on first start.
+	RootKeyFile string
+	RootKey     string
+	// InsecureDisableEncryptionAtRest writes new object data in clear.
+	// It exists only to measure what encryption costs.
+	InsecureDisableEncryptionAtRest bool
 }
 
 type adminService struct {
@@ -146,6 +155,27 @@ func Run(ctx context.Context, o Options, out io.Writer) error {
 	defer sink.Close()
 
 	svc := objects.New(st.Meta, st.Blobs, time.Now, log)
+	rootKey, err := loadRootKey(o.RootKeyFile, o.RootKey, dir, log)
+	if err != nil {
+		return err
+	}
+	sealer, err := kms.NewLocalSealer(rootKey)
+	clear(rootKey)
+	if err != nil {
+		return err
+	}
+	keys, err := kms.New(kms.Config{Store: st.Meta.KMS(), Sealer: sealer, Region: o.Region})
+	if err != nil {
+		return err
+	}
+	// Reading needs the KMS whatever the setting: data written encrypted
+	// stays encrypted.
+	svc.EnableEncryption(keys)
+	if o.InsecureDisableEncryptionAtRest {
+		svc.DisableNewEncryption()
+		log.Warn("!!! --insecure-disable-encryption-at-rest: new object data is written UNENCRYPTED. " +
+			"This setting exists only to measure the cost of encryption; never use it for real data.")
+	}
 	iamSvc := &iam.Service{Store: st.Meta.IAM(), Validate: validatePolicy, LastUsedResolution: o.KeyLastUsedResolution}
 	// Access keys' last use is noted in memory by authentication and
 	// written in the background, at most once per key per resolution.
@@ -271,6 +301,14 @@ func Run(ctx context.Context, o Options, out io.Writer) error {
 					log.Warn("garbage collection failed", "err", err)
 				} else if n > 0 {
 					log.Info("garbage collection removed unreferenced data", "blobs", n)
+				}
+				// KMS keys due for automatic rotation (the aws/s3 keys
+				// yearly) get new material; old material stays, so data
+				// keys sealed before still unseal.
+				if rotated, err := keys.RotateDue(gcCtx, time.Now()); err != nil {
+					log.Warn("KMS key rotation failed", "err", err)
+				} else if len(rotated) > 0 {
+					log.Info("rotated KMS keys", "keys", rotated)
 				}
 			case <-gcCtx.Done():
 				return

@@ -97,12 +97,26 @@ type Checksum struct {
 	Type      string `json:"type,omitempty"` // FULL_OBJECT | COMPOSITE
 }
 
+// Encryption describes how one stream of stored data (an object's single
+// blob or inline bytes, or one multipart part) is encrypted at rest: the
+// data key sealed by the KMS (envelope encryption) and the random identity
+// assigned when the write started, which binds the ciphertext to this
+// record so stored data cannot be swapped between objects or parts.
+type Encryption struct {
+	Algorithm string `json:"alg"`          // AES256 (SSE-S3)
+	KeyID     string `json:"kid"`          // ARN of the KMS key that sealed SealedKey
+	SealedKey []byte `json:"sk"`           // KMS ciphertext blob of the data key
+	Identity  []byte `json:"id,omitempty"` // 16 random bytes
+}
+
 // PartInfo describes one part of a completed multipart object.
 type PartInfo struct {
 	Number   int      `json:"n"`
-	Size     int64    `json:"size"`
+	Size     int64    `json:"size"` // plaintext bytes
 	ETag     string   `json:"etag"`
 	Checksum Checksum `json:"ck,omitempty"`
+	// Encryption is the part's own envelope (nil: stored in clear).
+	Encryption *Encryption `json:"enc,omitempty"`
 }
 
 // ObjectVersion is one version of an object, or a delete marker.
@@ -122,7 +136,12 @@ type ObjectVersion struct {
 	Tags         map[string]string `json:"tags,omitempty"`
 	Checksum     Checksum          `json:"ck,omitempty"`
 	Parts        []PartInfo        `json:"parts,omitempty"` // set for multipart objects
-	Blobs        []BlobRef         `json:"blobs,omitempty"` // data, in order
+	// Blobs is the data, in order. Their sizes are what is stored (the
+	// ciphertext size when encrypted); Size is always the plaintext size.
+	Blobs []BlobRef `json:"blobs,omitempty"`
+	// Encryption is the envelope of a single-blob or inline object (nil:
+	// stored in clear, or a multipart object whose parts carry their own).
+	Encryption *Encryption `json:"enc,omitempty"`
 	// Inline holds the data of a small object kept in the metadata store
 	// itself instead of in blobs (Blobs is then empty): one group-committed
 	// metadata write makes such a PUT durable, with no file to create and
@@ -161,6 +180,8 @@ type Part struct {
 	LastModified time.Time `json:"mtime"`
 	Checksum     Checksum  `json:"ck,omitempty"`
 	Blob         BlobRef   `json:"blob"`
+	// Encryption is the part's envelope; Size is its plaintext size.
+	Encryption *Encryption `json:"enc,omitempty"`
 }
 
 // Precondition is evaluated inside the write transaction against the

@@ -227,6 +227,40 @@ func TestVersionCodecRoundTrip(t *testing.T) {
 	}
 }
 
+func TestVersionCodecEncryption(t *testing.T) {
+	env := func(b byte) *meta.Encryption {
+		return &meta.Encryption{Algorithm: "AES256", KeyID: "arn:aws:kms:r:1:key/k", SealedKey: []byte{b, 0, 1}, Identity: []byte{b, 2, 3}}
+	}
+	for _, v := range []*meta.ObjectVersion{
+		{VersionID: "a", Size: 3, Blobs: []meta.BlobRef{{ID: "b", Size: 20}}, Encryption: env(1)},
+		{VersionID: "b", Size: 3, Encryption: env(2), ACL: []byte("acl")},
+		{VersionID: "c", Size: 2, Parts: []meta.PartInfo{{Number: 1, Size: 1, Encryption: env(3)}, {Number: 2, Size: 1}},
+			Blobs: []meta.BlobRef{{ID: "p1", Size: 18}, {ID: "p2", Size: 1}}},
+	} {
+		v.LastModified = time.Unix(1, 0).UTC()
+		data := encodeVersionBinary(v)
+		if data[0] != versionCodecV3 {
+			t.Fatalf("%s: codec %d, want %d", v.VersionID, data[0], versionCodecV3)
+		}
+		var got meta.ObjectVersion
+		if err := decodeVersionBinary(data, &got); err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(v, &got); diff != "" {
+			t.Fatal(diff)
+		}
+		for i := 0; i < len(data); i++ {
+			if err := decodeVersionBinary(data[:i], new(meta.ObjectVersion)); err == nil {
+				t.Fatalf("truncated record of %d bytes decoded", i)
+			}
+		}
+	}
+	// Records without envelopes keep their older encodings.
+	if c := encodeVersionBinary(&meta.ObjectVersion{VersionID: "d"})[0]; c != versionCodecV1 {
+		t.Fatalf("plain record written with codec %d", c)
+	}
+}
+
 func FuzzVersionCodec(f *testing.F) {
 	f.Add(encodeVersionBinary(&meta.ObjectVersion{VersionID: "v", Blobs: []meta.BlobRef{{ID: "b"}}}))
 	f.Fuzz(func(t *testing.T, data []byte) {

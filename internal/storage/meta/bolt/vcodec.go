@@ -21,6 +21,12 @@ const versionCodecV1 = 1
 // records of everyone not using ACLs stay byte-for-byte what they were.
 const versionCodecV2 = 2
 
+// versionCodecV3 is V2 (the ACL always present, possibly empty) followed by
+// the encryption envelopes: the version's, then one per part, each an
+// optional envelope (see enc.envelope). Only versions with an envelope are
+// written as V3, so unencrypted records keep their older, smaller forms.
+const versionCodecV3 = 3
+
 var errCorrupt = errors.New("bolt: corrupt version record")
 
 type enc struct{ b []byte }
@@ -43,6 +49,32 @@ func (e *enc) strMap(m map[string]string) {
 }
 
 func (e *enc) checksum(c meta.Checksum) { e.str(c.Algorithm); e.str(c.Value); e.str(c.Type) }
+
+// envelope writes a presence byte, then the envelope's fields.
+func (e *enc) envelope(x *meta.Encryption) {
+	if x == nil {
+		e.b = append(e.b, 0)
+		return
+	}
+	e.b = append(e.b, 1)
+	e.str(x.Algorithm)
+	e.str(x.KeyID)
+	e.str(string(x.SealedKey))
+	e.str(string(x.Identity))
+}
+
+// hasEnvelope reports whether v needs the V3 encoding.
+func hasEnvelope(v *meta.ObjectVersion) bool {
+	if v.Encryption != nil {
+		return true
+	}
+	for _, p := range v.Parts {
+		if p.Encryption != nil {
+			return true
+		}
+	}
+	return false
+}
 
 type dec struct {
 	b   []byte
@@ -117,10 +149,40 @@ func (d *dec) checksum() meta.Checksum {
 	return meta.Checksum{Algorithm: d.str(), Value: d.str(), Type: d.str()}
 }
 
+func (d *dec) bytes() []byte {
+	if s := d.str(); s != "" {
+		return []byte(s)
+	}
+	return nil
+}
+
+func (d *dec) envelope() *meta.Encryption {
+	if d.err != nil {
+		return nil
+	}
+	if len(d.b) == 0 {
+		d.err = errCorrupt
+		return nil
+	}
+	present := d.b[0]
+	d.b = d.b[1:]
+	switch present {
+	case 0:
+		return nil
+	case 1:
+		return &meta.Encryption{Algorithm: d.str(), KeyID: d.str(), SealedKey: d.bytes(), Identity: d.bytes()}
+	}
+	d.err = errCorrupt
+	return nil
+}
+
 func encodeVersionBinary(v *meta.ObjectVersion) []byte {
 	e := enc{b: make([]byte, 0, 256)}
 	codec := byte(versionCodecV1)
-	if len(v.ACL) > 0 {
+	switch {
+	case hasEnvelope(v):
+		codec = versionCodecV3
+	case len(v.ACL) > 0:
 		codec = versionCodecV2
 	}
 	e.b = append(e.b, codec)
@@ -151,14 +213,20 @@ func encodeVersionBinary(v *meta.ObjectVersion) []byte {
 		e.str(b.ID)
 		e.varint(b.Size)
 	}
-	if codec == versionCodecV2 {
+	if codec >= versionCodecV2 {
 		e.str(string(v.ACL))
+	}
+	if codec >= versionCodecV3 {
+		e.envelope(v.Encryption)
+		for _, p := range v.Parts {
+			e.envelope(p.Encryption)
+		}
 	}
 	return e.b
 }
 
 func decodeVersionBinary(data []byte, v *meta.ObjectVersion) error {
-	if len(data) == 0 || (data[0] != versionCodecV1 && data[0] != versionCodecV2) {
+	if len(data) == 0 || data[0] < versionCodecV1 || data[0] > versionCodecV3 {
 		return fmt.Errorf("%w: unknown encoding", errCorrupt)
 	}
 	d := dec{b: data[1:]}
@@ -194,9 +262,13 @@ func decodeVersionBinary(data []byte, v *meta.ObjectVersion) error {
 			v.Blobs[i] = meta.BlobRef{ID: d.str(), Size: d.varint()}
 		}
 	}
-	if data[0] == versionCodecV2 {
-		if acl := d.str(); acl != "" {
-			v.ACL = []byte(acl)
+	if data[0] >= versionCodecV2 {
+		v.ACL = d.bytes()
+	}
+	if data[0] >= versionCodecV3 {
+		v.Encryption = d.envelope()
+		for i := range v.Parts {
+			v.Parts[i].Encryption = d.envelope()
 		}
 	}
 	if d.err != nil {
