@@ -62,135 +62,57 @@ func (st iamStore) Update(ctx context.Context, account string, fn func(iam.Tx) e
 		return fmt.Errorf("bolt: invalid IAM account id %q", account)
 	}
 	return st.s.update(ctx, func(w *wtx) error {
-		return fn(&iamTx{tx: w.tx, w: w, account: []byte(account)})
+		return fn(newIAMTx(w.tx, w, account))
 	})
 }
 
 func (st iamStore) View(ctx context.Context, account string, fn func(iam.Tx) error) error {
 	return st.s.view(ctx, func(tx *bbolt.Tx) error {
-		return fn(&iamTx{tx: tx, account: []byte(account)})
+		return fn(newIAMTx(tx, nil, account))
 	})
 }
 
-// iamTx implements iam.Tx. w is nil in read-only transactions.
-type iamTx struct {
-	tx      *bbolt.Tx
-	w       *wtx
-	account []byte
-}
+// iamTx implements iam.Tx on the per-account record layer.
+type iamTx struct{ accountTx }
 
-// bucket returns the account's nested bucket name, or nil when it does
-// not exist yet.
-func (t *iamTx) bucket(name []byte) *bbolt.Bucket {
-	root := t.tx.Bucket(bIAM)
-	if root == nil {
-		return nil
-	}
-	acct := root.Bucket(t.account)
-	if acct == nil {
-		return nil
-	}
-	return acct.Bucket(name)
-}
-
-// wbucket returns the account's nested bucket name, creating it (and its
-// parents) if needed. Creating a bucket is a write: it marks the
-// transaction dirty so that a later error rolls it back.
-func (t *iamTx) wbucket(name []byte) (*bbolt.Bucket, error) {
-	if t.w == nil {
-		return nil, errIAMReadOnly
-	}
-	if b := t.bucket(name); b != nil {
-		return b, nil
-	}
-	t.w.dirty = true
-	root, err := t.tx.CreateBucketIfNotExists(bIAM)
-	if err != nil {
-		return nil, err
-	}
-	acct, err := root.CreateBucketIfNotExists(t.account)
-	if err != nil {
-		return nil, err
-	}
-	return acct.CreateBucketIfNotExists(name)
+func newIAMTx(tx *bbolt.Tx, w *wtx, account string) *iamTx {
+	return &iamTx{accountTx{tx: tx, w: w, root: bIAM, account: []byte(account), what: "IAM",
+		readOnly: errIAMReadOnly, notFound: iam.ErrNotFound, key: nameKey}}
 }
 
 func nameKey(name string) []byte { return []byte(strings.ToLower(name)) }
 
-func iamGet[T any](t *iamTx, bucket []byte, name string) (*T, error) {
-	b := t.bucket(bucket)
-	if b == nil {
-		return nil, iam.ErrNotFound
-	}
-	data := b.Get(nameKey(name))
-	if data == nil {
-		return nil, iam.ErrNotFound
-	}
-	v := new(T)
-	return v, decode(data, v)
+func (t *iamTx) User(name string) (*iam.User, error) {
+	return getRecord[iam.User](&t.accountTx, bIAMUsers, name)
 }
+func (t *iamTx) Users() ([]*iam.User, error)  { return listRecords[iam.User](&t.accountTx, bIAMUsers) }
+func (t *iamTx) PutUser(u *iam.User) error    { return t.put(bIAMUsers, u.UserName, u) }
+func (t *iamTx) DeleteUser(name string) error { return t.del(bIAMUsers, name) }
 
-func iamList[T any](t *iamTx, bucket []byte) ([]*T, error) {
-	b := t.bucket(bucket)
-	if b == nil {
-		return nil, nil
-	}
-	var out []*T
-	err := b.ForEach(func(_, data []byte) error {
-		v := new(T)
-		out = append(out, v)
-		return decode(data, v)
-	})
-	return out, err
+func (t *iamTx) Group(name string) (*iam.Group, error) {
+	return getRecord[iam.Group](&t.accountTx, bIAMGroups, name)
 }
-
-func (t *iamTx) put(bucket []byte, name string, v any) error {
-	if name == "" {
-		return errors.New("bolt: IAM record without a name")
-	}
-	b, err := t.wbucket(bucket)
-	if err != nil {
-		return err
-	}
-	data, err := encode(v)
-	if err != nil {
-		return err
-	}
-	return t.w.put(b, nameKey(name), data)
+func (t *iamTx) Groups() ([]*iam.Group, error) {
+	return listRecords[iam.Group](&t.accountTx, bIAMGroups)
 }
+func (t *iamTx) PutGroup(g *iam.Group) error   { return t.put(bIAMGroups, g.GroupName, g) }
+func (t *iamTx) DeleteGroup(name string) error { return t.del(bIAMGroups, name) }
 
-func (t *iamTx) del(bucket []byte, name string) error {
-	if t.w == nil {
-		return errIAMReadOnly
-	}
-	b := t.bucket(bucket)
-	if b == nil || b.Get(nameKey(name)) == nil {
-		return iam.ErrNotFound
-	}
-	return t.w.del(b, nameKey(name))
+func (t *iamTx) Role(name string) (*iam.Role, error) {
+	return getRecord[iam.Role](&t.accountTx, bIAMRoles, name)
 }
-
-func (t *iamTx) User(name string) (*iam.User, error) { return iamGet[iam.User](t, bIAMUsers, name) }
-func (t *iamTx) Users() ([]*iam.User, error)         { return iamList[iam.User](t, bIAMUsers) }
-func (t *iamTx) PutUser(u *iam.User) error           { return t.put(bIAMUsers, u.UserName, u) }
-func (t *iamTx) DeleteUser(name string) error        { return t.del(bIAMUsers, name) }
-
-func (t *iamTx) Group(name string) (*iam.Group, error) { return iamGet[iam.Group](t, bIAMGroups, name) }
-func (t *iamTx) Groups() ([]*iam.Group, error)         { return iamList[iam.Group](t, bIAMGroups) }
-func (t *iamTx) PutGroup(g *iam.Group) error           { return t.put(bIAMGroups, g.GroupName, g) }
-func (t *iamTx) DeleteGroup(name string) error         { return t.del(bIAMGroups, name) }
-
-func (t *iamTx) Role(name string) (*iam.Role, error) { return iamGet[iam.Role](t, bIAMRoles, name) }
-func (t *iamTx) Roles() ([]*iam.Role, error)         { return iamList[iam.Role](t, bIAMRoles) }
-func (t *iamTx) PutRole(r *iam.Role) error           { return t.put(bIAMRoles, r.RoleName, r) }
-func (t *iamTx) DeleteRole(name string) error        { return t.del(bIAMRoles, name) }
+func (t *iamTx) Roles() ([]*iam.Role, error)  { return listRecords[iam.Role](&t.accountTx, bIAMRoles) }
+func (t *iamTx) PutRole(r *iam.Role) error    { return t.put(bIAMRoles, r.RoleName, r) }
+func (t *iamTx) DeleteRole(name string) error { return t.del(bIAMRoles, name) }
 
 func (t *iamTx) Policy(name string) (*iam.Policy, error) {
-	return iamGet[iam.Policy](t, bIAMPolicies, name)
+	return getRecord[iam.Policy](&t.accountTx, bIAMPolicies, name)
 }
-func (t *iamTx) Policies() ([]*iam.Policy, error) { return iamList[iam.Policy](t, bIAMPolicies) }
-func (t *iamTx) PutPolicy(p *iam.Policy) error    { return t.put(bIAMPolicies, p.PolicyName, p) }
-func (t *iamTx) DeletePolicy(name string) error   { return t.del(bIAMPolicies, name) }
+func (t *iamTx) Policies() ([]*iam.Policy, error) {
+	return listRecords[iam.Policy](&t.accountTx, bIAMPolicies)
+}
+func (t *iamTx) PutPolicy(p *iam.Policy) error  { return t.put(bIAMPolicies, p.PolicyName, p) }
+func (t *iamTx) DeletePolicy(name string) error { return t.del(bIAMPolicies, name) }
 
 // Count implements iam.Tx.
 func (t *iamTx) Count(kind iam.Kind) (int, error) {

@@ -16,12 +16,12 @@ var bIAMMFA = []byte("mfa")
 
 // MFADevice implements iam.MFATx.
 func (t *iamTx) MFADevice(name string) (*iam.MFADevice, error) {
-	return iamGet[iam.MFADevice](t, bIAMMFA, name)
+	return getRecord[iam.MFADevice](&t.accountTx, bIAMMFA, name)
 }
 
 // MFADevices implements iam.MFATx.
 func (t *iamTx) MFADevices() ([]*iam.MFADevice, error) {
-	return iamList[iam.MFADevice](t, bIAMMFA)
+	return listRecords[iam.MFADevice](&t.accountTx, bIAMMFA)
 }
 
 // PutMFADevice implements iam.MFATx.

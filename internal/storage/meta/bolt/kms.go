@@ -21,7 +21,6 @@ package bolt
 import (
 	"context"
 	"errors"
-	"fmt"
 
 	"go.etcd.io/bbolt"
 
@@ -44,13 +43,13 @@ func (st kmsStore) Update(ctx context.Context, account string, fn func(kms.Tx) e
 		return errors.New("bolt: empty KMS account id")
 	}
 	return st.s.update(ctx, func(w *wtx) error {
-		return fn(&kmsTx{tx: w.tx, w: w, account: []byte(account)})
+		return fn(newKMSTx(w.tx, w, account))
 	})
 }
 
 func (st kmsStore) View(ctx context.Context, account string, fn func(kms.Tx) error) error {
 	return st.s.view(ctx, func(tx *bbolt.Tx) error {
-		return fn(&kmsTx{tx: tx, account: []byte(account)})
+		return fn(newKMSTx(tx, nil, account))
 	})
 }
 
@@ -84,110 +83,30 @@ func (st kmsStore) Accounts(ctx context.Context) ([]string, error) {
 	return out, err
 }
 
-// kmsTx implements kms.Tx. w is nil in read-only transactions.
-type kmsTx struct {
-	tx      *bbolt.Tx
-	w       *wtx
-	account []byte
+// kmsTx implements kms.Tx on the per-account record layer.
+type kmsTx struct{ accountTx }
+
+func newKMSTx(tx *bbolt.Tx, w *wtx, account string) *kmsTx {
+	return &kmsTx{accountTx{tx: tx, w: w, root: bKMS, account: []byte(account), what: "KMS",
+		readOnly: kms.ErrReadOnly, notFound: kms.ErrNotFound, key: exactKey}}
 }
 
-func (t *kmsTx) bucket(name []byte) *bbolt.Bucket {
-	root := t.tx.Bucket(bKMS)
-	if root == nil {
-		return nil
-	}
-	acct := root.Bucket(t.account)
-	if acct == nil {
-		return nil
-	}
-	return acct.Bucket(name)
+func (t *kmsTx) Key(id string) (*kms.KeyRecord, error) {
+	return getRecord[kms.KeyRecord](&t.accountTx, bKMSKeys, id)
 }
-
-// wbucket returns the account's nested bucket, creating it and its
-// parents; creating is a write, so the transaction is marked dirty and a
-// later error rolls it back.
-func (t *kmsTx) wbucket(name []byte) (*bbolt.Bucket, error) {
-	if t.w == nil {
-		return nil, kms.ErrReadOnly
-	}
-	if b := t.bucket(name); b != nil {
-		return b, nil
-	}
-	t.w.dirty = true
-	root, err := t.tx.CreateBucketIfNotExists(bKMS)
-	if err != nil {
-		return nil, err
-	}
-	acct, err := root.CreateBucketIfNotExists(t.account)
-	if err != nil {
-		return nil, err
-	}
-	return acct.CreateBucketIfNotExists(name)
+func (t *kmsTx) Keys() ([]*kms.KeyRecord, error) {
+	return listRecords[kms.KeyRecord](&t.accountTx, bKMSKeys)
 }
-
-func kmsGet[T any](t *kmsTx, bucket []byte, name string) (*T, error) {
-	b := t.bucket(bucket)
-	if b == nil {
-		return nil, kms.ErrNotFound
-	}
-	data := b.Get([]byte(name))
-	if data == nil {
-		return nil, kms.ErrNotFound
-	}
-	v := new(T)
-	return v, decode(data, v)
-}
-
-func kmsList[T any](t *kmsTx, bucket []byte) ([]*T, error) {
-	b := t.bucket(bucket)
-	if b == nil {
-		return nil, nil
-	}
-	var out []*T
-	err := b.ForEach(func(_, data []byte) error {
-		v := new(T)
-		out = append(out, v)
-		return decode(data, v)
-	})
-	return out, err
-}
-
-func (t *kmsTx) put(bucket []byte, name string, v any) error {
-	if name == "" {
-		return errors.New("bolt: KMS record without a name")
-	}
-	b, err := t.wbucket(bucket)
-	if err != nil {
-		return err
-	}
-	data, err := encode(v)
-	if err != nil {
-		return fmt.Errorf("bolt: encode KMS record: %w", err)
-	}
-	return t.w.put(b, []byte(name), data)
-}
-
-func (t *kmsTx) del(bucket []byte, name string) error {
-	if t.w == nil {
-		return kms.ErrReadOnly
-	}
-	b := t.bucket(bucket)
-	if b == nil || b.Get([]byte(name)) == nil {
-		return kms.ErrNotFound
-	}
-	return t.w.del(b, []byte(name))
-}
-
-func (t *kmsTx) Key(id string) (*kms.KeyRecord, error) { return kmsGet[kms.KeyRecord](t, bKMSKeys, id) }
-func (t *kmsTx) Keys() ([]*kms.KeyRecord, error)       { return kmsList[kms.KeyRecord](t, bKMSKeys) }
-func (t *kmsTx) PutKey(r *kms.KeyRecord) error         { return t.put(bKMSKeys, r.Key.ID, r) }
-func (t *kmsTx) DeleteKey(id string) error             { return t.del(bKMSKeys, id) }
+func (t *kmsTx) PutKey(r *kms.KeyRecord) error { return t.put(bKMSKeys, r.Key.ID, r) }
+func (t *kmsTx) DeleteKey(id string) error     { return t.del(bKMSKeys, id) }
 
 func (t *kmsTx) Alias(name string) (*kms.Alias, error) {
-	return kmsGet[kms.Alias](t, bKMSAliases, name)
+	return getRecord[kms.Alias](&t.accountTx, bKMSAliases, name)
 }
-func (t *kmsTx) Aliases() ([]*kms.Alias, error) { return kmsList[kms.Alias](t, bKMSAliases) }
-func (t *kmsTx) PutAlias(a *kms.Alias) error    { return t.put(bKMSAliases, a.Name, a) }
-func (t *kmsTx) DeleteAlias(name string) error  { return t.del(bKMSAliases, name) }
+func (t *kmsTx) Aliases() ([]*kms.Alias, error) {
+	return listRecords[kms.Alias](&t.accountTx, bKMSAliases)
+}
+func (t *kmsTx) PutAlias(a *kms.Alias) error   { return t.put(bKMSAliases, a.Name, a) }
+func (t *kmsTx) DeleteAlias(name string) error { return t.del(bKMSAliases, name) }
 
 var _ kms.Tx = (*kmsTx)(nil)
