@@ -51,10 +51,9 @@ type serverCmd struct {
 	TrustedProxy    []string      `name:"trusted-proxy" help:"CIDR of a reverse proxy whose X-Forwarded-For names the client (aws:SourceIp, audit). Repeatable; forwarded headers from anyone else are ignored." env:"COFFER_TRUSTED_PROXY"`
 	PprofAddress    string        `name:"pprof-address" help:"Serve Go profiling endpoints (net/http/pprof) on this separate address; off unless set. Keep it on loopback." env:"COFFER_PPROF_ADDRESS"`
 
-	// Encryption at rest. The root key itself is never a flag value (it
-	// would show in the process list): a file, or COFFER_ROOT_KEY.
-	RootKeyFile                     string `name:"root-key-file" help:"File holding the KMS root key (base64 of 32 bytes), which protects all data encrypted at rest. Default: the environment's COFFER_ROOT_KEY, else DATA/keys/root.key, created on first start." type:"path"`
-	InsecureDisableEncryptionAtRest bool   `name:"insecure-disable-encryption-at-rest" help:"Write new object data unencrypted. Only for measuring the cost of encryption; never for real data." hidden:""`
+	// Encryption at rest: where the KMS root key lives (keys.go).
+	rootKeyFlags
+	InsecureDisableEncryptionAtRest bool `name:"insecure-disable-encryption-at-rest" help:"Write new object data unencrypted. Only for measuring the cost of encryption; never for real data." hidden:""`
 }
 
 func logger(level string) *slog.Logger {
@@ -87,7 +86,7 @@ func (c *serverCmd) Run() error {
 		Domains: c.Domain, TLSCert: c.TLSCert, TLSKey: c.TLSKey, MaxConnections: c.MaxConnections,
 		IdleTimeout: c.IdleTimeout, GCInterval: c.GCInterval, Logger: logger(c.LogLevel),
 		PprofAddress: c.PprofAddress, NetworkEndpoints: networks, TrustedProxies: proxies,
-		RootKeyFile: c.RootKeyFile, RootKey: os.Getenv("COFFER_ROOT_KEY"),
+		RootKey:                         c.rootKeyConfig(c.Data),
 		InsecureDisableEncryptionAtRest: c.InsecureDisableEncryptionAtRest,
 	}, os.Stdout)
 }

@@ -28,6 +28,7 @@ import (
 	"github.com/coffer-io/coffer/internal/iamapi"
 	"github.com/coffer-io/coffer/internal/kms"
 	"github.com/coffer-io/coffer/internal/objects"
+	"github.com/coffer-io/coffer/internal/rootkey"
 	"github.com/coffer-io/coffer/internal/s3api"
 	"github.com/coffer-io/coffer/internal/storage/meta"
 )
@@ -57,11 +58,10 @@ type Options struct {
 	// KeyLastUsedResolution is how often at most an access key's last
 	// use is written (iam.Service.LastUsedResolution; 1 minute if zero).
 	KeyLastUsedResolution time.Duration
-	// RootKeyFile holds the KMS root key (base64 of 32 bytes);
-	// RootKey is the same, given directly (COFFER_ROOT_KEY). Without
-	// either, DIR/keys/root.key is used, created on first start.
-	RootKeyFile string
-	RootKey     string
+	// RootKey selects where the KMS root key lives (rootkey.Open); its
+	// DataDir is filled in from DataDir. The zero value is
+	// DIR/keys/root.key, created on first start.
+	RootKey rootkey.Config
 	// InsecureDisableEncryptionAtRest writes new object data in clear.
 	// It exists only to measure what encryption costs.
 	InsecureDisableEncryptionAtRest bool
@@ -155,7 +155,12 @@ func Run(ctx context.Context, o Options, out io.Writer) error {
 	defer sink.Close()
 
 	svc := objects.New(st.Meta, st.Blobs, time.Now, log)
-	rootKey, err := loadRootKey(o.RootKeyFile, o.RootKey, dir, log)
+	o.RootKey.DataDir, o.RootKey.Logger = dir, log
+	keySource, err := rootkey.Open(o.RootKey)
+	if err != nil {
+		return err
+	}
+	rootKey, err := loadRootKey(ctx, keySource, dir, st.Meta.KMS(), log)
 	if err != nil {
 		return err
 	}
