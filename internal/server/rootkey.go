@@ -102,6 +102,9 @@ func loadRootKey(ctx context.Context, p rootkey.Provider, dir string, store kms.
 			return nil, uerr
 		}
 		if used || !p.Generates() {
+			if fp, ok, _ := readFingerprint(dir); ok {
+				err = fmt.Errorf("%v (the data directory needs the key of fingerprint %s)", err, fp)
+			}
 			return nil, fmt.Errorf("%w: %v. Restore it (coffer admin keys import --data %s --in ESCROW-FILE) "+
 				"or give the settings that find it (--root-key-provider, --root-key-file, COFFER_ROOT_KEY, --vault-*)", ErrNoRootKey, err, dir)
 		}
