@@ -115,7 +115,14 @@ func NewVault(cfg VaultConfig) (*Vault, error) {
 		DialContext:         (&net.Dialer{Timeout: cfg.Timeout}).DialContext,
 		TLSHandshakeTimeout: cfg.Timeout,
 	}
-	return &Vault{cfg: cfg, base: u, hc: &http.Client{Transport: tr, Timeout: cfg.Timeout}, log: log}, nil
+	hc := &http.Client{
+		Transport: tr,
+		Timeout:   cfg.Timeout,
+		// A redirect would carry the token (and the key) to wherever
+		// it points; answer it as an error instead.
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+	return &Vault{cfg: cfg, base: u, hc: hc, log: log}, nil
 }
 
 func isLoopback(host string) bool {
@@ -336,6 +343,8 @@ func (v *Vault) hint(status int) string {
 		return "check --vault-transit-key and that the wrapped key file belongs to it"
 	case http.StatusServiceUnavailable:
 		return "Vault is sealed or not ready"
+	case http.StatusMovedPermanently, http.StatusFound, http.StatusTemporaryRedirect, http.StatusPermanentRedirect:
+		return "Vault redirected the request, as a standby node does; redirects are not followed: point --vault-address at the active node or its load balancer"
 	}
 	return ""
 }

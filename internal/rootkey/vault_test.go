@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -164,6 +166,29 @@ func TestVaultErrors(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// A redirect (a standby node) is an error, never followed with the token.
+func TestVaultNoRedirect(t *testing.T) {
+	fake := vaulttest.Start(t)
+	fake.AddToken("s.good", "")
+	followed := false
+	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { followed = true }))
+	defer target.Close()
+	standby := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, target.URL+r.URL.Path, http.StatusTemporaryRedirect)
+	}))
+	defer standby.Close()
+	good := newVault(t, fake, nil)
+	key, _ := rootkey.Generate()
+	if err := good.Store(context.Background(), key); err != nil {
+		t.Fatal(err)
+	}
+	v := newVault(t, fake, func(c *rootkey.VaultConfig) { c.Address, c.WrappedFile = standby.URL, wrappedFile(t, good) })
+	_, err := v.Load(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "redirect") || followed {
+		t.Fatalf("Load through a redirecting node: %v (followed %v)", err, followed)
 	}
 }
 
