@@ -154,7 +154,7 @@ func Run(ctx context.Context, o Options, out io.Writer) error {
 	}
 	defer sink.Close()
 
-	svc := objects.New(st.Meta, st.Blobs, time.Now, log)
+	svc := objects.New(st.Meta, st.Blobs, dataClock.Now, log)
 	rootKey, err := loadRootKey(o.RootKeyFile, o.RootKey, dir, log)
 	if err != nil {
 		return err
@@ -211,6 +211,10 @@ func Run(ctx context.Context, o Options, out io.Writer) error {
 		w.Header().Set("Content-Type", "text/plain; version=0.0.4")
 		h.Metrics().WritePrometheus(w)
 	})
+	if testRoutes != nil {
+		testRoutes(mux)
+		log.Warn("!!! test build: the data-protection clock can be moved with POST /_coffer/test/clock; never use this binary for real data")
+	}
 	root := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasPrefix(r.URL.Path, "/_coffer/") && !strings.HasPrefix(r.URL.Path, "/_coffer/admin/") {
 			mux.ServeHTTP(w, r)
