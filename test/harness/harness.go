@@ -102,10 +102,10 @@ type Server struct {
 	Args                 []string
 	// testBuild runs the coffertest build (see WithTestClock).
 	testBuild bool
-	cmd                  *exec.Cmd
-	done                 chan struct{} // closed when the process has exited
-	logs                 *bytes.Buffer
-	logMu                *sync.Mutex
+	cmd       *exec.Cmd
+	done      chan struct{} // closed when the process has exited
+	logs      *bytes.Buffer
+	logMu     *sync.Mutex
 }
 
 // Option adjusts a server before start.
