@@ -201,6 +201,8 @@ func Run(ctx context.Context, o Options, out io.Writer) error {
 		Query:          map[string]s3api.QueryService{"iam": queryAPI.IAMAPI(), "sts": queryAPI.STSAPI()},
 		Logger:         log,
 		KeyUse:         keyUse,
+		DataClock:      dataClock,
+		MFA:            rootMFA{iamSvc},
 	})
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /_coffer/health", func(w http.ResponseWriter, r *http.Request) {

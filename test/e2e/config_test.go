@@ -395,8 +395,8 @@ func TestACLAndUnimplemented(t *testing.T) {
 				_, err := s.s3.GetBucketEncryption(ctx, &s3.GetBucketEncryptionInput{Bucket: aws.String(bkt)})
 				return err
 			}},
-			{"GetObjectRetention", func() error {
-				_, err := s.s3.GetObjectRetention(ctx, &s3.GetObjectRetentionInput{Bucket: aws.String(bkt), Key: aws.String("obj")})
+			{"GetBucketLogging", func() error {
+				_, err := s.s3.GetBucketLogging(ctx, &s3.GetBucketLoggingInput{Bucket: aws.String(bkt)})
 				return err
 			}},
 		}
