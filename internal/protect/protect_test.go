@@ -16,7 +16,9 @@ var (
 	past   = now.Add(-time.Hour)
 )
 
-func ret(mode string, until time.Time) *meta.Retention { return &meta.Retention{Mode: mode, Until: until} }
+func ret(mode string, until time.Time) *meta.Retention {
+	return &meta.Retention{Mode: mode, Until: until}
+}
 
 func TestCheckRemoval(t *testing.T) {
 	plain, bypass := context.Background(), WithGovernanceBypass(context.Background())
