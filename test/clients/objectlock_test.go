@@ -116,7 +116,9 @@ func TestMFADeleteWithAWSCLI(t *testing.T) {
 	a.json(t, &v2, "s3api", "put-object", "--bucket", b, "--key", "k", "--body", body)
 
 	// An IAM user allowed everything in S3 still cannot touch MFA Delete.
-	var key struct{ AccessKey struct{ AccessKeyId, SecretAccessKey string } }
+	var key struct {
+		AccessKey struct{ AccessKeyId, SecretAccessKey string }
+	}
 	a.run(t, "iam", "create-user", "--user-name", "ops")
 	a.run(t, "iam", "put-user-policy", "--user-name", "ops", "--policy-name", "s3", "--policy-document",
 		`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}`)
@@ -219,7 +221,9 @@ func TestObjectLockWithAWSCLI(t *testing.T) {
 	if head.ObjectLockLegalHoldStatus != "ON" {
 		t.Fatalf("head-object of the held version: %+v", head)
 	}
-	var rt struct{ Retention struct{ Mode, RetainUntilDate string } }
+	var rt struct {
+		Retention struct{ Mode, RetainUntilDate string }
+	}
 	a.json(t, &rt, "s3api", "get-object-retention", "--bucket", b, "--key", "c", "--version-id", comp)
 	if rt.Retention.Mode != "COMPLIANCE" {
 		t.Fatalf("get-object-retention: %+v", rt)
@@ -273,7 +277,9 @@ func TestObjectLockWithAWSCLI(t *testing.T) {
 	})
 
 	t.Run("governance yields only to an authorized bypass", func(t *testing.T) {
-		var key struct{ AccessKey struct{ AccessKeyId, SecretAccessKey string } }
+		var key struct {
+			AccessKey struct{ AccessKeyId, SecretAccessKey string }
+		}
 		a.run(t, "iam", "create-user", "--user-name", "editor")
 		a.run(t, "iam", "put-user-policy", "--user-name", "editor", "--policy-name", "s3", "--policy-document",
 			`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"},
