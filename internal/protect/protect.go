@@ -124,3 +124,16 @@ func ApplyDefault(b *meta.Bucket, v *meta.ObjectVersion, now time.Time) error {
 	v.Retention = &meta.Retention{Mode: d.Mode, Until: created.UTC().AddDate(d.Years, 0, d.Days)}
 	return nil
 }
+
+// CheckBucketChange decides whether a bucket's record may change from old
+// to updated: Object Lock, once enabled, stays enabled, and so does the
+// versioning it depends on.
+func CheckBucketChange(old, updated *meta.Bucket) error {
+	if !old.ObjectLockEnabled {
+		return nil
+	}
+	if !updated.ObjectLockEnabled || updated.Versioning != meta.VersioningEnabled {
+		return fmt.Errorf("%w: bucket %s has Object Lock enabled", meta.ErrObjectLocked, old.Name)
+	}
+	return nil
+}

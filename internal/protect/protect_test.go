@@ -121,3 +121,23 @@ func TestApplyDefault(t *testing.T) {
 		}
 	}
 }
+
+func TestCheckBucketChange(t *testing.T) {
+	locked := &meta.Bucket{Name: "b", ObjectLockEnabled: true, Versioning: meta.VersioningEnabled}
+	tests := []struct {
+		name    string
+		old, b  *meta.Bucket
+		allowed bool
+	}{
+		{"unlocked changes freely", &meta.Bucket{Versioning: meta.VersioningEnabled}, &meta.Bucket{Versioning: meta.VersioningSuspended}, true},
+		{"enabling", &meta.Bucket{Versioning: meta.VersioningEnabled}, locked, true},
+		{"default retention changes", locked, &meta.Bucket{ObjectLockEnabled: true, Versioning: meta.VersioningEnabled, DefaultRetention: &meta.DefaultRetention{Mode: meta.LockGovernance, Days: 1}}, true},
+		{"disabling", locked, &meta.Bucket{Versioning: meta.VersioningEnabled}, false},
+		{"suspending", locked, &meta.Bucket{ObjectLockEnabled: true, Versioning: meta.VersioningSuspended}, false},
+	}
+	for _, tc := range tests {
+		if err := CheckBucketChange(tc.old, tc.b); (err == nil) != tc.allowed {
+			t.Errorf("%s: %v", tc.name, err)
+		}
+	}
+}

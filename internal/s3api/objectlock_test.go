@@ -229,3 +229,44 @@ func TestObjectLockConditionKeys(t *testing.T) {
 		}
 	}
 }
+
+// TestObjectLockMultipartAndCopy: a multipart upload's lock headers go to
+// the completed version (and its parts need a digest); a copy takes its
+// lock from its own request, never from the source.
+func TestObjectLockMultipartAndCopy(t *testing.T) {
+	e, _ := lockEnv(t)
+	future := time.Now().UTC().Add(time.Hour).Format(time.RFC3339)
+	w := e.do("alice", "POST", "/locked/m?uploads", nil, map[string]string{
+		"X-Amz-Object-Lock-Mode": "GOVERNANCE", "X-Amz-Object-Lock-Retain-Until-Date": future})
+	var init struct{ UploadId string }
+	if err := xml.Unmarshal(w.Body.Bytes(), &init); err != nil || w.Code != 200 {
+		t.Fatalf("create upload: %d %s", w.Code, w.Body)
+	}
+	part := "part data"
+	wantError(t, "part without digest", e.do("alice", "PUT", "/locked/m?partNumber=1&uploadId="+init.UploadId, []byte(part), nil), 400, "InvalidRequest",
+		"Content-MD5 OR x-amz-checksum- HTTP header is required for Put Part requests with Object Lock parameters")
+	w = e.do("alice", "PUT", "/locked/m?partNumber=1&uploadId="+init.UploadId, []byte(part), map[string]string{"Content-MD5": md5b64(part)})
+	if w.Code != 200 {
+		t.Fatalf("upload part: %d %s", w.Code, w.Body)
+	}
+	done := `<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>` + w.Header().Get("ETag") + `</ETag></Part></CompleteMultipartUpload>`
+	if w := e.do("alice", "POST", "/locked/m?uploadId="+init.UploadId, []byte(done), nil); w.Code != 200 {
+		t.Fatalf("complete: %d %s", w.Code, w.Body)
+	}
+	if w := e.do("alice", "HEAD", "/locked/m", nil, nil); w.Header().Get("X-Amz-Object-Lock-Mode") != "GOVERNANCE" {
+		t.Fatalf("completed object's lock: %v", w.Header())
+	}
+
+	if w := e.do("alice", "PUT", "/locked/copy", nil, map[string]string{"X-Amz-Copy-Source": "/locked/m"}); w.Code != 200 {
+		t.Fatalf("copy: %d %s", w.Code, w.Body)
+	}
+	if w := e.do("alice", "HEAD", "/locked/copy", nil, nil); w.Header().Get("X-Amz-Object-Lock-Mode") != "" {
+		t.Fatalf("a copy inherited the source's lock: %v", w.Header())
+	}
+	if w := e.do("alice", "PUT", "/locked/copy2", nil, map[string]string{"X-Amz-Copy-Source": "/locked/m", "X-Amz-Object-Lock-Legal-Hold": "ON"}); w.Code != 200 {
+		t.Fatalf("copy with hold: %d %s", w.Code, w.Body)
+	}
+	if w := e.do("alice", "HEAD", "/locked/copy2", nil, nil); w.Header().Get("X-Amz-Object-Lock-Legal-Hold") != "ON" {
+		t.Fatalf("copy's own legal hold: %v", w.Header())
+	}
+}
