@@ -157,7 +157,7 @@ func TestObjectLockWriteHeaders(t *testing.T) {
 		t.Fatalf("delete after expiry: %d %s", w.Code, w.Body)
 	}
 	// A version without retention has no retention to get.
-	w = e.do("alice", "PUT", "/locked/plain", []byte(body), nil)
+	e.do("alice", "PUT", "/locked/plain", []byte(body), nil)
 	wantError(t, "get absent retention", e.do("alice", "GET", "/locked/plain?retention", nil, nil), 404, "NoSuchObjectLockConfiguration", "")
 	wantError(t, "retention on plain bucket", e.do("alice", "GET", "/plain/k?retention", nil, nil), 400, "InvalidRequest", "Bucket is missing Object Lock Configuration")
 }
