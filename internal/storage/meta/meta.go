@@ -307,7 +307,17 @@ type DeleteResult struct {
 }
 
 // Store is the metadata store. All methods are safe for concurrent use and
-// each is atomic. Methods never retain or modify the values passed to them
+// each is atomic.
+//
+// Object Lock is enforced by the store itself, with package protect,
+// inside the transaction of every write: removing or replacing a version
+// (DeleteObject with a versionID, a null version replaced by PutObject,
+// CompleteUpload or an unversioned delete) asks protect.CheckRemoval,
+// UpdateObject asks protect.CheckChange and never changes a version's data
+// in place, UpdateBucket asks protect.CheckBucketChange, and new versions
+// get the bucket's default retention (protect.ApplyDefault). Refusals wrap
+// ErrObjectLocked. The checks read the time from the store's
+// data-protection clock and an authorized governance bypass from ctx. Methods never retain or modify the values passed to them
 // and return fresh values the caller may modify.
 //
 // Methods taking a bucket name return ErrBucketNotFound when the bucket
