@@ -486,7 +486,7 @@ func (h *Handler) putObjectRetention(w http.ResponseWriter, r *http.Request, rq 
 	if err != nil {
 		return err
 	}
-	h.noteVersion(w, rq, v)
+	rq.ev.VersionID = v.VersionID
 	w.WriteHeader(http.StatusOK)
 	return nil
 }
@@ -529,12 +529,7 @@ func (h *Handler) putObjectLegalHold(w http.ResponseWriter, r *http.Request, rq 
 	if err != nil {
 		return err
 	}
-	h.noteVersion(w, rq, v)
+	rq.ev.VersionID = v.VersionID
 	w.WriteHeader(http.StatusOK)
 	return nil
-}
-
-// noteVersion records the version a metadata call acted on for audit.
-func (h *Handler) noteVersion(_ http.ResponseWriter, rq *request, v *meta.ObjectVersion) {
-	rq.ev.VersionID = v.VersionID
 }
