@@ -26,8 +26,7 @@ const (
 	empty = "meta store: refuses a bucket with any version (BucketNotEmpty)"
 )
 
-// Paths lists every removal path. Lifecycle expiration, when it comes,
-// goes through objects.DeleteObject (inStore) like the S3 requests.
+// Paths lists every removal path.
 var Paths = []Path{
 	// S3 requests.
 	{"internal/s3api.deleteObject", "DeleteObject", inStore},
@@ -38,6 +37,8 @@ var Paths = []Path{
 	{"internal/s3api.setObjectTags", "UpdateObject", inStore},
 	{"internal/s3api.putObjectRetention", "UpdateObject", inStore},
 	{"internal/s3api.putObjectLegalHold", "UpdateObject", inStore},
+	// Lifecycle expiration deletes through the object service.
+	{"internal/lifecycle.expire", "DeleteObject", inStore},
 	// The object service.
 	{"internal/objects.DeleteObject", "DeleteObject", inStore},
 	{"internal/objects.PutVersion", "PutObject", inStore + " (a replaced null version goes through remove)"},

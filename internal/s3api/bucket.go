@@ -9,6 +9,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/coffer-io/coffer/internal/lifecycle"
 	"github.com/coffer-io/coffer/internal/s3api/s3err"
 	"github.com/coffer-io/coffer/internal/storage/meta"
 )
@@ -281,6 +282,9 @@ func (h *Handler) putBucketVersioning(w http.ResponseWriter, r *http.Request, rq
 	err = h.obj.Meta().UpdateBucket(r.Context(), rq.t.bucket, func(b *meta.Bucket) error {
 		if b.ObjectLockEnabled && cfg.Status == meta.VersioningSuspended {
 			return errWormConfigLocked
+		}
+		if _, ok := b.Configs[lifecycle.ConfigName]; ok && cfg.MfaDelete == "Enabled" {
+			return errLifecycleWithMFADelete
 		}
 		if mfaDeleteEnabled(b) && cfg.MfaDelete == "" && r.Header.Get(hdrMFA) == "" {
 			// MFA Delete was turned on since the check above.

@@ -75,6 +75,8 @@ func classify(r *http.Request, t target, q url.Values) Op {
 				return OpGetBucketVersioning
 			case has("object-lock"):
 				return OpGetObjectLockConfiguration
+			case has("lifecycle"):
+				return OpGetBucketLifecycleConfiguration
 			case has("tagging"):
 				return OpGetBucketTagging
 			case has("cors"):
@@ -105,6 +107,8 @@ func classify(r *http.Request, t target, q url.Values) Op {
 				return OpPutBucketVersioning
 			case has("object-lock"):
 				return OpPutObjectLockConfiguration
+			case has("lifecycle"):
+				return OpPutBucketLifecycleConfiguration
 			case has("tagging"):
 				return OpPutBucketTagging
 			case has("cors"):
@@ -123,6 +127,8 @@ func classify(r *http.Request, t target, q url.Values) Op {
 			switch {
 			case has("tagging"):
 				return OpDeleteBucketTagging
+			case has("lifecycle"):
+				return OpDeleteBucketLifecycle
 			case has("cors"):
 				return OpDeleteBucketCors
 			case has("policy"):
@@ -206,7 +212,7 @@ func classify(r *http.Request, t target, q url.Values) Op {
 // mistaken for a plain bucket or object operation.
 var unimplementedSubresources = []string{
 	"accelerate", "analytics", "encryption", "intelligent-tiering", "inventory",
-	"lifecycle", "logging", "metrics", "notification",
+	"logging", "metrics", "notification",
 	"replication", "requestPayment", "website",
 	"restore", "select", "torrent", "session", "metadataTable",
 	"metadataConfiguration", "renameObject",

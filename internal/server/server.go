@@ -27,6 +27,7 @@ import (
 	"github.com/coffer-io/coffer/internal/iam"
 	"github.com/coffer-io/coffer/internal/iamapi"
 	"github.com/coffer-io/coffer/internal/kms"
+	"github.com/coffer-io/coffer/internal/lifecycle"
 	"github.com/coffer-io/coffer/internal/objects"
 	"github.com/coffer-io/coffer/internal/s3api"
 	"github.com/coffer-io/coffer/internal/storage/meta"
@@ -293,6 +294,10 @@ func Run(ctx context.Context, o Options, out io.Writer) error {
 		o.Ready(ln.Addr().String(), plainAddr)
 	}
 
+	// Lifecycle rules run with each collection pass, on the
+	// data-protection clock, deleting through the object service so that
+	// Object Lock applies to them as to any request.
+	lc := &lifecycle.Worker{Objects: svc, Log: log}
 	gcDone := make(chan struct{})
 	gcCtx, gcCancel := context.WithCancel(context.Background())
 	go func() {
@@ -307,6 +312,12 @@ func Run(ctx context.Context, o Options, out io.Writer) error {
 					log.Warn("garbage collection failed", "err", err)
 				} else if n > 0 {
 					log.Info("garbage collection removed unreferenced data", "blobs", n)
+				}
+				if rep, err := lc.Run(gcCtx, dataClock.Now()); err != nil {
+					log.Warn("lifecycle pass failed", "err", err)
+				} else if rep != (lifecycle.Report{}) {
+					log.Info("lifecycle", "expired", rep.Expired, "noncurrent_expired", rep.NoncurrentExpired,
+						"delete_markers_removed", rep.MarkersRemoved, "uploads_aborted", rep.UploadsAborted, "kept_by_object_lock", rep.Protected)
 				}
 				// KMS keys due for automatic rotation (the aws/s3 keys
 				// yearly) get new material; old material stays, so data

@@ -344,3 +344,86 @@ func TestNormalBuildCannotMoveTheClock(t *testing.T) {
 		t.Fatalf("POST /_coffer/test/clock on a normal build: %s", resp.Status)
 	}
 }
+
+// TestLifecycleWithAWSCLI: a lifecycle configuration put with the aws CLI
+// expires current and noncurrent versions once the (test-moved) clock
+// passes their days, and leaves a version Object Lock retains.
+func TestLifecycleWithAWSCLI(t *testing.T) {
+	srv := harness.Start(t, harness.WithTestClock(), harness.WithArgs("--gc-interval", "1s"))
+	ctx := testContext(t)
+	a := v2CLI(t, ctx, srv)
+	dir := t.TempDir()
+	body := filepath.Join(dir, "body")
+	writeFiles(t, dir, map[string]string{"body": "short-lived\n"})
+	const b = "lifecycle"
+	a.run(t, "s3api", "create-bucket", "--bucket", b, "--object-lock-enabled-for-bucket")
+	failsWith(t, a, []string{"NoSuchLifecycleConfiguration"}, "s3api", "get-bucket-lifecycle-configuration", "--bucket", b)
+	failsWith(t, a, []string{"NotImplemented"}, "s3api", "put-bucket-lifecycle-configuration", "--bucket", b, "--lifecycle-configuration",
+		`{"Rules":[{"Status":"Enabled","Filter":{},"Transitions":[{"Days":30,"StorageClass":"GLACIER"}]}]}`)
+	a.run(t, "s3api", "put-bucket-lifecycle-configuration", "--bucket", b, "--lifecycle-configuration",
+		`{"Rules":[{"ID":"tmp","Status":"Enabled","Filter":{"Prefix":"tmp/"},"Expiration":{"Days":1},"NoncurrentVersionExpiration":{"NoncurrentDays":1}}]}`)
+	var got struct {
+		Rules []struct {
+			ID, Status string
+			Expiration struct{ Days int }
+		}
+	}
+	a.json(t, &got, "s3api", "get-bucket-lifecycle-configuration", "--bucket", b)
+	if len(got.Rules) != 1 || got.Rules[0].ID != "tmp" || got.Rules[0].Expiration.Days != 1 {
+		t.Fatalf("get-bucket-lifecycle-configuration: %+v", got)
+	}
+	put := func(key string, extra ...string) string {
+		t.Helper()
+		var out struct{ VersionId string }
+		a.json(t, &out, append([]string{"s3api", "put-object", "--bucket", b, "--key", key, "--body", body, "--checksum-algorithm", "CRC32"}, extra...)...)
+		return out.VersionId
+	}
+	old := put("tmp/a")
+	current := put("tmp/a")
+	locked := put("tmp/kept", "--object-lock-mode", "COMPLIANCE", "--object-lock-retain-until-date",
+		time.Now().UTC().Add(30*24*time.Hour).Format(time.RFC3339))
+	put("keep/b")
+
+	srv.AdvanceClock(72 * time.Hour)
+	var vs awsVersions
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		a.json(t, &vs, "s3api", "list-object-versions", "--bucket", b)
+		ids := map[string]bool{}
+		for _, v := range vs.Versions {
+			ids[v.VersionId] = true
+		}
+		// A pass expires tmp/a (a delete marker makes current
+		// noncurrent) and removes old, noncurrent for three days.
+		if len(vs.DeleteMarkers) > 0 && !ids[old] && ids[locked] {
+			if !ids[current] {
+				t.Fatalf("the version noncurrent only since the clock moved was removed: %+v", vs)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("lifecycle did not act: %+v", vs)
+		}
+		time.Sleep(time.Second)
+	}
+	var marker bool
+	for _, m := range vs.DeleteMarkers {
+		marker = marker || m.Key == "tmp/a"
+	}
+	if !marker {
+		t.Fatalf("tmp/a got no delete marker: %+v", vs)
+	}
+	for _, v := range vs.Versions {
+		if v.Key == "keep/b" || v.VersionId == locked {
+			continue
+		}
+		if v.VersionId == old {
+			t.Fatalf("the old noncurrent version survived: %+v", vs)
+		}
+	}
+	// The retained version is still there and readable; deleting the
+	// configuration leaves nothing behind.
+	a.run(t, "s3api", "get-object", "--bucket", b, "--key", "tmp/kept", "--version-id", locked, filepath.Join(dir, "out"))
+	a.run(t, "s3api", "delete-bucket-lifecycle", "--bucket", b)
+	failsWith(t, a, []string{"NoSuchLifecycleConfiguration"}, "s3api", "get-bucket-lifecycle-configuration", "--bucket", b)
+}

@@ -387,8 +387,8 @@ func TestACLAndUnimplemented(t *testing.T) {
 				_, err := s.s3.GetBucketReplication(ctx, &s3.GetBucketReplicationInput{Bucket: aws.String(bkt)})
 				return err
 			}},
-			{"GetBucketLifecycleConfiguration", func() error {
-				_, err := s.s3.GetBucketLifecycleConfiguration(ctx, &s3.GetBucketLifecycleConfigurationInput{Bucket: aws.String(bkt)})
+			{"GetBucketAccelerateConfiguration", func() error {
+				_, err := s.s3.GetBucketAccelerateConfiguration(ctx, &s3.GetBucketAccelerateConfigurationInput{Bucket: aws.String(bkt)})
 				return err
 			}},
 			{"GetBucketEncryption", func() error {

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"time"
 
 	"go.etcd.io/bbolt"
 
@@ -299,7 +298,7 @@ func (s *Store) UpdateObject(ctx context.Context, bucket, key, versionID string,
 
 // DeleteObject implements meta.Store.
 func (s *Store) DeleteObject(ctx context.Context, bucket, key, versionID, newVersionID string, check meta.Precondition) (meta.DeleteResult, error) {
-	now := time.Now().UTC() // outside the transaction: Batch may re-run it
+	now := s.clock.Now().UTC() // the marker's time, on the data clock; outside the transaction: Batch may re-run it
 	var res meta.DeleteResult
 	err := s.update(ctx, func(w *wtx) error {
 		res = meta.DeleteResult{}
