@@ -73,6 +73,10 @@ func classify(r *http.Request, t target, q url.Values) Op {
 				return OpGetBucketLocation
 			case has("versioning"):
 				return OpGetBucketVersioning
+			case has("object-lock"):
+				return OpGetObjectLockConfiguration
+			case has("lifecycle"):
+				return OpGetBucketLifecycleConfiguration
 			case has("tagging"):
 				return OpGetBucketTagging
 			case has("cors"):
@@ -101,6 +105,10 @@ func classify(r *http.Request, t target, q url.Values) Op {
 			switch {
 			case has("versioning"):
 				return OpPutBucketVersioning
+			case has("object-lock"):
+				return OpPutObjectLockConfiguration
+			case has("lifecycle"):
+				return OpPutBucketLifecycleConfiguration
 			case has("tagging"):
 				return OpPutBucketTagging
 			case has("cors"):
@@ -119,6 +127,8 @@ func classify(r *http.Request, t target, q url.Values) Op {
 			switch {
 			case has("tagging"):
 				return OpDeleteBucketTagging
+			case has("lifecycle"):
+				return OpDeleteBucketLifecycle
 			case has("cors"):
 				return OpDeleteBucketCors
 			case has("policy"):
@@ -150,6 +160,10 @@ func classify(r *http.Request, t target, q url.Values) Op {
 			return OpGetObjectAcl
 		case has("attributes"):
 			return OpGetObjectAttributes
+		case has("retention"):
+			return OpGetObjectRetention
+		case has("legal-hold"):
+			return OpGetObjectLegalHold
 		}
 		return OpGetObject
 	case http.MethodHead:
@@ -165,6 +179,10 @@ func classify(r *http.Request, t target, q url.Values) Op {
 			return OpPutObjectTagging
 		case has("acl"):
 			return OpPutObjectAcl
+		case has("retention"):
+			return OpPutObjectRetention
+		case has("legal-hold"):
+			return OpPutObjectLegalHold
 		case r.Header.Get("X-Amz-Copy-Source") != "":
 			return OpCopyObject
 		}
@@ -194,8 +212,8 @@ func classify(r *http.Request, t target, q url.Values) Op {
 // mistaken for a plain bucket or object operation.
 var unimplementedSubresources = []string{
 	"accelerate", "analytics", "encryption", "intelligent-tiering", "inventory",
-	"lifecycle", "logging", "metrics", "notification", "object-lock",
-	"replication", "requestPayment", "website", "retention", "legal-hold",
+	"logging", "metrics", "notification",
+	"replication", "requestPayment", "website",
 	"restore", "select", "torrent", "session", "metadataTable",
 	"metadataConfiguration", "renameObject",
 }

@@ -202,10 +202,8 @@ func (h *Handler) buildConditionContext(r *http.Request, rq *request) map[string
 			set("s3:object-lock-mode", v)
 		}
 		if v := hdr.Get("X-Amz-Object-Lock-Retain-Until-Date"); v != "" {
-			set("s3:object-lock-retain-until-date", v)
-			if t, err := time.Parse(time.RFC3339, v); err == nil {
-				set("s3:object-lock-remaining-retention-days", strconv.Itoa(int(t.Sub(now).Hours()/24)))
-			}
+			// Retention is measured on the data-protection clock.
+			retentionConditions(c, v, h.dataNow())
 		}
 		if v := hdr.Get("X-Amz-Object-Lock-Legal-Hold"); v != "" {
 			set("s3:object-lock-legal-hold", v)
@@ -228,6 +226,8 @@ func (h *Handler) buildConditionContext(r *http.Request, rq *request) map[string
 				set("s3:x-amz-metadata-directive", v)
 			}
 		}
+	case OpPutObjectRetention, OpPutObjectLegalHold:
+		lockDocConditions(rq, c, h.dataNow())
 	case OpUploadPartCopy:
 		if src := hdr.Get("X-Amz-Copy-Source"); src != "" {
 			set("s3:x-amz-copy-source", normalizeCopySource(src))

@@ -52,8 +52,13 @@ func (h *Handler) createMultipartUpload(w http.ResponseWriter, r *http.Request, 
 	if err != nil {
 		return err
 	}
+	lock, err := parseLockHeaders(r.Header, b, h.dataNow())
+	if err != nil {
+		return err
+	}
 	u := &meta.Upload{Bucket: b.Name, Key: rq.t.key, UploadID: objects.NewUploadID(), Owner: wacl.owner, ACL: wacl.acl,
-		Initiated: h.obj.Now(), Headers: sys, UserMeta: user, Tags: tags}
+		Initiated: h.obj.Now(), Headers: sys, UserMeta: user, Tags: tags,
+		Retention: lock.retention, LegalHold: lock.legalHold}
 	if s := r.Header.Get("X-Amz-Checksum-Algorithm"); s != "" {
 		alg, err := checksum.ParseAlgorithm(s)
 		if err != nil {
@@ -139,6 +144,9 @@ func (h *Handler) uploadPart(w http.ResponseWriter, r *http.Request, rq *request
 	cr, err := parseChecksumRequest(r.Header)
 	if err != nil {
 		return err
+	}
+	if (u.Retention != nil || u.LegalHold || lockRequest{}.needsDigest(rq.bucket)) && !hasDigest(md5want, cr) {
+		return errPartNeedsDigest
 	}
 	alg := partAlgorithm(u)
 	if cr != nil && u.ChecksumAlgorithm != "" && cr.alg != alg {
@@ -322,7 +330,7 @@ func (h *Handler) completeMultipartUpload(w http.ResponseWriter, r *http.Request
 	}
 	alg := partAlgorithm(u)
 	v := &meta.ObjectVersion{Bucket: u.Bucket, Key: u.Key, Owner: u.Owner, ACL: u.ACL, LastModified: h.obj.Now(),
-		Headers: u.Headers, UserMeta: u.UserMeta, Tags: u.Tags}
+		Headers: u.Headers, UserMeta: u.UserMeta, Tags: u.Tags, Retention: u.Retention, LegalHold: u.LegalHold}
 	md5s := make([]byte, 0, len(req.Parts)*md5.Size)
 	var digests [][]byte
 	var crcParts []checksum.Part

@@ -117,6 +117,13 @@ func (h *Handler) putObject(w http.ResponseWriter, r *http.Request, rq *request)
 	if err != nil {
 		return err
 	}
+	lock, err := parseLockHeaders(r.Header, b, h.dataNow())
+	if err != nil {
+		return err
+	}
+	if lock.needsDigest(b) && !hasDigest(md5want, cr) {
+		return errLockNeedsDigest
+	}
 	alg := defaultChecksum
 	if cr != nil {
 		alg = cr.alg
@@ -139,6 +146,7 @@ func (h *Handler) putObject(w http.ResponseWriter, r *http.Request, rq *request)
 	}
 	v.Blobs, v.Inline = wr.Data()
 	v.Encryption = wr.Encryption
+	lock.apply(v)
 	if _, err := h.obj.PutVersion(r.Context(), v, pre); err != nil {
 		return err
 	}
@@ -363,6 +371,7 @@ func (h *Handler) getObject(w http.ResponseWriter, r *http.Request, rq *request)
 		ranged = ok
 	}
 	setObjectHeaders(w, v, rq.bucket)
+	h.setLockHeaders(w, r, rq, v)
 	if strings.EqualFold(r.Header.Get("X-Amz-Checksum-Mode"), "ENABLED") && v.Checksum.Value != "" && !ranged {
 		w.Header().Set(checksum.Algorithm(v.Checksum.Algorithm).HeaderName(), v.Checksum.Value)
 		w.Header().Set("X-Amz-Checksum-Type", v.Checksum.Type)
@@ -415,14 +424,9 @@ func (h *Handler) getObject(w http.ResponseWriter, r *http.Request, rq *request)
 type writerOnly struct{ io.Writer }
 
 func (h *Handler) deleteObject(w http.ResponseWriter, r *http.Request, rq *request) error {
-	if _, err := needBucket(rq); err != nil {
+	b, err := needBucket(rq)
+	if err != nil {
 		return err
-	}
-	if r.Header.Get("X-Amz-Mfa") != "" {
-		return s3err.NotImplemented.WithMessage("MFA Delete is not implemented yet").With("Header", "x-amz-mfa")
-	}
-	if r.Header.Get("X-Amz-Bypass-Governance-Retention") != "" {
-		return s3err.NotImplemented.WithMessage("Object Lock is not implemented yet").With("Header", "x-amz-bypass-governance-retention")
 	}
 	for _, hd := range []string{"X-Amz-If-Match-Last-Modified-Time", "X-Amz-If-Match-Size"} {
 		if r.Header.Get(hd) != "" {
@@ -436,6 +440,11 @@ func (h *Handler) deleteObject(w http.ResponseWriter, r *http.Request, rq *reque
 			return err
 		}
 	}
+	// Permanently deleting a version of an MFA Delete bucket takes the
+	// root's MFA code; a delete marker does not.
+	if err := h.checkMFA(r, rq, b, vid != "" && mfaDeleteEnabled(b)); err != nil {
+		return err
+	}
 	if im := r.Header.Get("If-Match"); im != "" {
 		cur, err := h.obj.Meta().GetObject(r.Context(), rq.t.bucket, rq.t.key, vid)
 		if err != nil || cur.DeleteMarker {
@@ -445,7 +454,7 @@ func (h *Handler) deleteObject(w http.ResponseWriter, r *http.Request, rq *reque
 			return s3err.PreconditionFailed.With("Condition", "If-Match")
 		}
 	}
-	res, err := h.obj.DeleteObject(r.Context(), rq.t.bucket, rq.t.key, vid)
+	res, err := h.obj.DeleteObject(h.protectionContext(r, rq, rq.t.key), rq.t.bucket, rq.t.key, vid)
 	if err != nil && !errors.Is(err, meta.ErrVersionNotFound) && !errors.Is(err, meta.ErrObjectNotFound) {
 		return err
 	}
@@ -493,14 +502,9 @@ type deleteResult struct {
 }
 
 func (h *Handler) deleteObjects(w http.ResponseWriter, r *http.Request, rq *request) error {
-	if _, err := needBucket(rq); err != nil {
+	b, err := needBucket(rq)
+	if err != nil {
 		return err
-	}
-	if r.Header.Get("X-Amz-Mfa") != "" {
-		return s3err.NotImplemented.WithMessage("MFA Delete is not implemented yet").With("Header", "x-amz-mfa")
-	}
-	if r.Header.Get("X-Amz-Bypass-Governance-Retention") != "" {
-		return s3err.NotImplemented.WithMessage("Object Lock is not implemented yet").With("Header", "x-amz-bypass-governance-retention")
 	}
 	md5want, err := contentMD5(r.Header)
 	if err != nil {
@@ -532,6 +536,16 @@ func (h *Handler) deleteObjects(w http.ResponseWriter, r *http.Request, rq *requ
 	if len(req.Objects) == 0 || len(req.Objects) > 1000 {
 		return s3err.MalformedXML
 	}
+	// On an MFA Delete bucket, one entry naming a version makes the root's
+	// MFA code necessary for the whole request; an invalid code fails it
+	// whatever it deletes.
+	versioned := false
+	for _, o := range req.Objects {
+		versioned = versioned || o.VersionID != ""
+	}
+	if err := h.checkMFA(r, rq, b, versioned && mfaDeleteEnabled(b)); err != nil {
+		return err
+	}
 	res := deleteResult{Xmlns: s3NS}
 	for _, o := range req.Objects {
 		if err := validKey(o.Key); err != nil {
@@ -553,7 +567,7 @@ func (h *Handler) deleteObjects(w http.ResponseWriter, r *http.Request, rq *requ
 			res.Errors = append(res.Errors, deleteError{Key: o.Key, VersionID: o.VersionID, Code: s3err.AccessDenied.Code, Message: s3err.AccessDenied.Message})
 			continue
 		}
-		dr, err := h.obj.DeleteObject(r.Context(), rq.t.bucket, o.Key, o.VersionID)
+		dr, err := h.obj.DeleteObject(h.protectionContext(r, rq, o.Key), rq.t.bucket, o.Key, o.VersionID)
 		if err != nil && !errors.Is(err, meta.ErrVersionNotFound) && !errors.Is(err, meta.ErrObjectNotFound) {
 			e := s3err.From(err)
 			if e.Status >= 500 {
@@ -761,6 +775,12 @@ func (h *Handler) copyObject(w http.ResponseWriter, r *http.Request, rq *request
 	if err != nil {
 		return err
 	}
+	// The copy's lock comes from the request (or the bucket default),
+	// never from the source.
+	lock, err := parseLockHeaders(r.Header, b, h.dataNow())
+	if err != nil {
+		return err
+	}
 	rd, err := h.obj.Open(r.Context(), src)
 	if err != nil {
 		return err
@@ -783,6 +803,7 @@ func (h *Handler) copyObject(w http.ResponseWriter, r *http.Request, rq *request
 	}
 	v.Blobs, v.Inline = wr.Data()
 	v.Encryption = wr.Encryption
+	lock.apply(v)
 	if _, err := h.obj.PutVersion(r.Context(), v, pre); err != nil {
 		return err
 	}

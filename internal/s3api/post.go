@@ -174,6 +174,10 @@ func (h *Handler) postObject(w http.ResponseWriter, r *http.Request, rq *request
 	if err != nil {
 		return err
 	}
+	lock, err := parseLockHeaders(hdr, b, h.dataNow())
+	if err != nil {
+		return err
+	}
 	alg := defaultChecksum
 	if cr != nil {
 		alg = cr.alg
@@ -207,6 +211,7 @@ func (h *Handler) postObject(w http.ResponseWriter, r *http.Request, rq *request
 	}
 	v.Blobs, v.Inline = wr.Data()
 	v.Encryption = wr.Encryption
+	lock.apply(v)
 	if _, err := h.obj.PutVersion(r.Context(), v, nil); err != nil {
 		return err
 	}

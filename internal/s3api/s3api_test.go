@@ -20,6 +20,7 @@ import (
 	"github.com/coffer-io/coffer/internal/auth/authn"
 	"github.com/coffer-io/coffer/internal/auth/sigv4"
 	"github.com/coffer-io/coffer/internal/authz"
+	"github.com/coffer-io/coffer/internal/clock"
 	"github.com/coffer-io/coffer/internal/kms"
 	"github.com/coffer-io/coffer/internal/objects"
 	"github.com/coffer-io/coffer/internal/storage/blob"
@@ -53,9 +54,14 @@ func newTestEnv(t *testing.T) *testEnv { return newTestEnvWith(t, nil) }
 
 // newTestEnvWith lets a test wrap the blob store (fault injection).
 func newTestEnvWith(t *testing.T, wrap func(blob.Store) blob.Store) *testEnv {
+	return newTestEnvClock(t, wrap, clock.Real)
+}
+
+// newTestEnvClock runs the store and handler on data-protection clock clk.
+func newTestEnvClock(t *testing.T, wrap func(blob.Store) blob.Store, clk clock.Clock) *testEnv {
 	t.Helper()
 	dir := t.TempDir()
-	m, err := bolt.Open(filepath.Join(dir, "meta.db"), bolt.Options{})
+	m, err := bolt.Open(filepath.Join(dir, "meta.db"), bolt.Options{Clock: clk})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,6 +103,7 @@ func newTestEnvWith(t *testing.T, wrap func(blob.Store) blob.Store) *testEnv {
 		Audit:      env.audit,
 		Admin:      fakeAdmin{id: "111111111111"},
 		Logger:     slog.New(slog.NewTextHandler(io.Discard, nil)),
+		DataClock:  clk,
 	})
 	return env
 }
@@ -168,7 +175,16 @@ func TestClassify(t *testing.T) {
 		{"GET", "/b1?publicAccessBlock", nil, OpGetPublicAccessBlock},
 		{"DELETE", "/b1?ownershipControls", nil, OpDeleteBucketOwnershipControls},
 		{"GET", "/b1?encryption", nil, OpNotImplemented},
-		{"PUT", "/b1/k?retention", nil, OpNotImplemented},
+		{"GET", "/b1?logging", nil, OpNotImplemented},
+		{"PUT", "/b1/k?retention", nil, OpPutObjectRetention},
+		{"GET", "/b1/k?retention", nil, OpGetObjectRetention},
+		{"PUT", "/b1/k?legal-hold", nil, OpPutObjectLegalHold},
+		{"GET", "/b1/k?legal-hold", nil, OpGetObjectLegalHold},
+		{"PUT", "/b1?object-lock", nil, OpPutObjectLockConfiguration},
+		{"GET", "/b1?object-lock", nil, OpGetObjectLockConfiguration},
+		{"GET", "/b1?lifecycle", nil, OpGetBucketLifecycleConfiguration},
+		{"PUT", "/b1?lifecycle", nil, OpPutBucketLifecycleConfiguration},
+		{"DELETE", "/b1?lifecycle", nil, OpDeleteBucketLifecycle},
 		{"POST", "/b1?delete", nil, OpDeleteObjects},
 		{"POST", "/b1", map[string]string{"Content-Type": "multipart/form-data; boundary=x"}, OpPostObject},
 		{"PUT", "/b1/k", nil, OpPutObject},

@@ -32,6 +32,8 @@ var table = []struct {
 	{meta.ErrVersionNotFound, NoSuchVersion},
 	{meta.ErrUploadNotFound, NoSuchUpload},
 	{meta.ErrAccessKeyNotFound, InvalidAccessKeyID},
+	// Object Lock refusals are AWS's plain AccessDenied, whoever asks.
+	{meta.ErrObjectLocked, AccessDenied},
 	{blob.ErrNoSpace, SlowDown.WithMessage("The server is out of storage space; please retry later.")},
 	// The metadata store reports a full disk as the raw errno.
 	{syscall.ENOSPC, SlowDown.WithMessage("The server is out of storage space; please retry later.")},

@@ -29,7 +29,32 @@ var (
 	ErrVersionNotFound   = errors.New("meta: no such version")
 	ErrUploadNotFound    = errors.New("meta: no such upload")
 	ErrAccessKeyNotFound = errors.New("meta: no such access key")
+	// ErrObjectLocked refuses removing or overwriting a version that
+	// Object Lock protects, and weakening its protection.
+	ErrObjectLocked = errors.New("meta: object version is protected by Object Lock")
 )
+
+// Object Lock retention modes.
+const (
+	LockGovernance = "GOVERNANCE"
+	LockCompliance = "COMPLIANCE"
+)
+
+// Retention is a version's Object Lock retention: the version cannot be
+// removed before Until (GOVERNANCE yields to an authorized bypass,
+// COMPLIANCE to nobody).
+type Retention struct {
+	Mode  string    `json:"mode"`
+	Until time.Time `json:"until"`
+}
+
+// DefaultRetention is a lock-enabled bucket's default retention, applied
+// to new versions that name none: exactly one of Days and Years is set.
+type DefaultRetention struct {
+	Mode  string `json:"mode"`
+	Days  int    `json:"days,omitempty"`
+	Years int    `json:"years,omitempty"`
+}
 
 // NullVersion is the version id of an object written while versioning was
 // never enabled or is suspended.
@@ -67,14 +92,17 @@ type AccessKey struct {
 // subresource name, so later features add configurations without schema
 // changes.
 type Bucket struct {
-	Name              string            `json:"name"`
-	Owner             string            `json:"owner"` // account id
-	Region            string            `json:"region"`
-	CreatedAt         time.Time         `json:"createdAt"`
-	Versioning        string            `json:"versioning,omitempty"`
-	MFADelete         string            `json:"mfaDelete,omitempty"`
-	ObjectLockEnabled bool              `json:"objectLockEnabled,omitempty"`
-	Configs           map[string][]byte `json:"configs,omitempty"`
+	Name              string    `json:"name"`
+	Owner             string    `json:"owner"` // account id
+	Region            string    `json:"region"`
+	CreatedAt         time.Time `json:"createdAt"`
+	Versioning        string    `json:"versioning,omitempty"`
+	MFADelete         string    `json:"mfaDelete,omitempty"`
+	ObjectLockEnabled bool      `json:"objectLockEnabled,omitempty"`
+	// DefaultRetention applies to new versions of a lock-enabled bucket
+	// (nil: none).
+	DefaultRetention *DefaultRetention `json:"defaultRetention,omitempty"`
+	Configs          map[string][]byte `json:"configs,omitempty"`
 }
 
 // AccountSettings holds an account's own configuration documents that
@@ -152,6 +180,10 @@ type ObjectVersion struct {
 	// it (nil: the default, owner FULL_CONTROL). The store keeps it
 	// opaque, like Bucket.Configs.
 	ACL []byte `json:"acl,omitempty"`
+	// Retention and LegalHold are the version's Object Lock protection.
+	// Stores refuse to remove a protected version (see package protect).
+	Retention *Retention `json:"ret,omitempty"`
+	LegalHold bool       `json:"lh,omitempty"`
 }
 
 // Upload is an in-progress multipart upload.
@@ -170,6 +202,10 @@ type Upload struct {
 	StorageClass      string `json:"sc,omitempty"`
 	// ACL is the ACL the completed object gets (see ObjectVersion.ACL).
 	ACL []byte `json:"acl,omitempty"`
+	// Retention and LegalHold are the completed object's Object Lock
+	// settings, as requested at creation.
+	Retention *Retention `json:"ret,omitempty"`
+	LegalHold bool       `json:"lh,omitempty"`
 }
 
 // Part is an uploaded part of a multipart upload.
@@ -271,7 +307,17 @@ type DeleteResult struct {
 }
 
 // Store is the metadata store. All methods are safe for concurrent use and
-// each is atomic. Methods never retain or modify the values passed to them
+// each is atomic.
+//
+// Object Lock is enforced by the store itself, with package protect,
+// inside the transaction of every write: removing or replacing a version
+// (DeleteObject with a versionID, a null version replaced by PutObject,
+// CompleteUpload or an unversioned delete) asks protect.CheckRemoval,
+// UpdateObject asks protect.CheckChange and never changes a version's data
+// in place, UpdateBucket asks protect.CheckBucketChange, and new versions
+// get the bucket's default retention (protect.ApplyDefault). Refusals wrap
+// ErrObjectLocked. The checks read the time from the store's
+// data-protection clock and an authorized governance bypass from ctx. Methods never retain or modify the values passed to them
 // and return fresh values the caller may modify.
 //
 // Methods taking a bucket name return ErrBucketNotFound when the bucket

@@ -27,6 +27,12 @@ const versionCodecV2 = 2
 // written as V3, so unencrypted records keep their older, smaller forms.
 const versionCodecV3 = 3
 
+// versionCodecV4 is V3 (ACL and envelopes always present) followed by the
+// Object Lock state: a retention presence byte, then its mode and
+// retain-until time (Unix nanoseconds), then a legal-hold byte. Only
+// versions with a retention or a legal hold are written as V4.
+const versionCodecV4 = 4
+
 var errCorrupt = errors.New("bolt: corrupt version record")
 
 type enc struct{ b []byte }
@@ -180,6 +186,8 @@ func encodeVersionBinary(v *meta.ObjectVersion) []byte {
 	e := enc{b: make([]byte, 0, 256)}
 	codec := byte(versionCodecV1)
 	switch {
+	case v.Retention != nil || v.LegalHold:
+		codec = versionCodecV4
 	case hasEnvelope(v):
 		codec = versionCodecV3
 	case len(v.ACL) > 0:
@@ -222,11 +230,39 @@ func encodeVersionBinary(v *meta.ObjectVersion) []byte {
 			e.envelope(p.Encryption)
 		}
 	}
+	if codec >= versionCodecV4 {
+		if r := v.Retention; r != nil {
+			e.b = append(e.b, 1)
+			e.str(r.Mode)
+			e.varint(r.Until.UnixNano())
+		} else {
+			e.b = append(e.b, 0)
+		}
+		var hold byte
+		if v.LegalHold {
+			hold = 1
+		}
+		e.b = append(e.b, hold)
+	}
 	return e.b
 }
 
+// flag reads a byte that must be 0 or 1.
+func (d *dec) flag() bool {
+	if d.err != nil {
+		return false
+	}
+	if len(d.b) == 0 || d.b[0] > 1 {
+		d.err = errCorrupt
+		return false
+	}
+	f := d.b[0] == 1
+	d.b = d.b[1:]
+	return f
+}
+
 func decodeVersionBinary(data []byte, v *meta.ObjectVersion) error {
-	if len(data) == 0 || data[0] < versionCodecV1 || data[0] > versionCodecV3 {
+	if len(data) == 0 || data[0] < versionCodecV1 || data[0] > versionCodecV4 {
 		return fmt.Errorf("%w: unknown encoding", errCorrupt)
 	}
 	d := dec{b: data[1:]}
@@ -270,6 +306,12 @@ func decodeVersionBinary(data []byte, v *meta.ObjectVersion) error {
 		for i := range v.Parts {
 			v.Parts[i].Encryption = d.envelope()
 		}
+	}
+	if data[0] >= versionCodecV4 {
+		if d.flag() {
+			v.Retention = &meta.Retention{Mode: d.str(), Until: time.Unix(0, d.varint()).UTC()}
+		}
+		v.LegalHold = d.flag()
 	}
 	if d.err != nil {
 		return d.err

@@ -57,6 +57,7 @@ func Run(t *testing.T, open func(t *testing.T) meta.Store) {
 		{"ConcurrentSameKey", testConcurrentSameKey},
 		{"ConcurrentPreconditions", testConcurrentPreconditions},
 		{"ConcurrentMisc", testConcurrentMisc},
+		{"ObjectLock", testObjectLock},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
