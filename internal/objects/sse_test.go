@@ -2,9 +2,9 @@ package objects
 
 import (
 	"bytes"
+	"context"
 	"crypto/md5"
 	"encoding/hex"
-	"context"
 	"errors"
 	"io"
 	"testing"
