@@ -77,6 +77,8 @@ func classify(r *http.Request, t target, q url.Values) Op {
 				return OpGetBucketTagging
 			case has("cors"):
 				return OpGetBucketCors
+			case has("encryption"):
+				return OpGetBucketEncryption
 			case has("acl"):
 				return OpGetBucketAcl
 			case has("policy"):
@@ -105,6 +107,8 @@ func classify(r *http.Request, t target, q url.Values) Op {
 				return OpPutBucketTagging
 			case has("cors"):
 				return OpPutBucketCors
+			case has("encryption"):
+				return OpPutBucketEncryption
 			case has("acl"):
 				return OpPutBucketAcl
 			case has("policy"):
@@ -121,6 +125,8 @@ func classify(r *http.Request, t target, q url.Values) Op {
 				return OpDeleteBucketTagging
 			case has("cors"):
 				return OpDeleteBucketCors
+			case has("encryption"):
+				return OpDeleteBucketEncryption
 			case has("policy"):
 				return OpDeleteBucketPolicy
 			case has("publicAccessBlock"):
@@ -193,7 +199,7 @@ func classify(r *http.Request, t target, q url.Values) Op {
 // work adds. A request naming one gets NotImplemented rather than being
 // mistaken for a plain bucket or object operation.
 var unimplementedSubresources = []string{
-	"accelerate", "analytics", "encryption", "intelligent-tiering", "inventory",
+	"accelerate", "analytics", "intelligent-tiering", "inventory",
 	"lifecycle", "logging", "metrics", "notification", "object-lock",
 	"replication", "requestPayment", "website", "retention", "legal-hold",
 	"restore", "select", "torrent", "session", "metadataTable",

@@ -147,6 +147,9 @@ func init() {
 	handlers = [numAllOps]handlerFunc{
 		OpListBuckets:             (*Handler).listBuckets,
 		OpCreateBucket:            (*Handler).createBucket,
+		OpGetBucketEncryption:     (*Handler).getBucketEncryption,
+		OpPutBucketEncryption:     (*Handler).putBucketEncryption,
+		OpDeleteBucketEncryption:  (*Handler).deleteBucketEncryption,
 		OpHeadBucket:              (*Handler).headBucket,
 		OpDeleteBucket:            (*Handler).deleteBucket,
 		OpGetBucketLocation:       (*Handler).getBucketLocation,
