@@ -308,12 +308,13 @@ func (e *encryptor) openBucketKey(ctx context.Context, requester string, env *me
 func (e *encryptor) newKMSEnvelope(ctx context.Context, sse *SSE, bucket, key string) ([]byte, *meta.Encryption, error) {
 	requester := sse.Requester
 	keyID := sse.KMSKeyID
-	if keyID == "" {
-		keyID = kms.DefaultS3Alias
+	if keyID == "" || keyID == kms.DefaultS3Alias {
 		// The AWS-managed key is created on first use.
-		if _, err := e.defaultKey(internal(ctx), requester); err != nil {
+		arn, err := e.defaultKey(internal(ctx), requester)
+		if err != nil {
 			return nil, nil, fmt.Errorf("objects: default key of %s: %w", requester, err)
 		}
+		keyID = arn
 	}
 	userJSON, err := encodeContext(sse.Context)
 	if err != nil {
