@@ -5,7 +5,9 @@ import (
 	"crypto/md5"
 	"encoding/base64"
 	"encoding/json"
+	"io"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 
@@ -445,4 +447,64 @@ func TestSSECOverHTTPRefused(t *testing.T) {
 	_, err = plain.GetObject(t.Context(), &s3.GetObjectInput{Bucket: aws.String(bkt), Key: aws.String("c"),
 		SSECustomerAlgorithm: m.ckAlg(), SSECustomerKey: m.ckB64(), SSECustomerKeyMD5: m.ckMD5()})
 	wantErr(t, err, "InvalidRequest", 400)
+}
+
+// TestSSETamper flips a stored byte and swaps stored files of SSE-KMS and
+// SSE-C objects: what fails authentication is never served.
+func TestSSETamper(t *testing.T) {
+	s := newSuite(t)
+	ctx := t.Context()
+	bkt := s.mkBucket(t, "sse-tamper")
+	s.allowSSEC(t, bkt)
+	for _, m := range []sseMode{sseModes[2], sseModes[4], sseModes[5]} {
+		t.Run(m.name, func(t *testing.T) {
+			put := func(key string, body []byte) string {
+				before := blobFiles(t, s.srv.Dir)
+				s.put(t, bkt, key, body, m.put)
+				for p := range blobFiles(t, s.srv.Dir) {
+					if !before[p] {
+						return p
+					}
+				}
+				t.Fatal("no blob file added")
+				return ""
+			}
+			notServed := func(key string, want []byte) {
+				t.Helper()
+				in := &s3.GetObjectInput{Bucket: aws.String(bkt), Key: aws.String(key)}
+				m.get(in)
+				out, err := s.s3.GetObject(ctx, in)
+				if err != nil {
+					return
+				}
+				defer out.Body.Close()
+				got, err := io.ReadAll(out.Body)
+				if err == nil && bytes.Equal(got, want) {
+					t.Fatalf("%s: tampered data served", key)
+				} else if err == nil {
+					t.Fatalf("%s: WRONG data served", key)
+				}
+			}
+			a, b := data(200<<10, 1), data(200<<10, 2)
+			pa, pb := put(m.name+"-a", a), put(m.name+"-b", b)
+			ra, err := os.ReadFile(pa)
+			mustOK(t, err)
+			rb, err := os.ReadFile(pb)
+			mustOK(t, err)
+			writeFile(t, pa, rb)
+			writeFile(t, pb, ra)
+			notServed(m.name+"-a", a)
+			notServed(m.name+"-b", b)
+			flipped := bytes.Clone(ra)
+			flipped[100] ^= 1
+			writeFile(t, pa, flipped)
+			notServed(m.name+"-a", a)
+			_, err = s.s3.GetObject(ctx, func() *s3.GetObjectInput {
+				in := &s3.GetObjectInput{Bucket: aws.String(bkt), Key: aws.String(m.name + "-a")}
+				m.get(in)
+				return in
+			}())
+			wantErr(t, err, "InternalError", 500)
+		})
+	}
 }
