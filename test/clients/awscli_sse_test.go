@@ -160,4 +160,3 @@ func testAWSCLISSE(t *testing.T, bin string) {
 		checkSameFile(t, dl, bigSum)
 	})
 }
-
