@@ -136,6 +136,11 @@ func (h *Handler) putBucketEncryption(w http.ResponseWriter, r *http.Request, rq
 	if err := validateEncryption(&c); err != nil {
 		return err
 	}
+	if c.rule().BucketKeyEnabled == nil {
+		// Reported as false when not set, as AWS does.
+		f := false
+		c.rule().BucketKeyEnabled = &f
+	}
 	if err := h.setBucketConfig(rq, cfgEncryption, encodeEncryption(&c)); err != nil {
 		return err
 	}

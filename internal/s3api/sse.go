@@ -38,6 +38,9 @@ type customerKey struct {
 	md5 string // base64, as sent
 }
 
+var errKMSNeedsSigV4 = s3err.InvalidArgument.WithMessage("Requests specifying Server Side Encryption with AWS KMS managed keys require AWS Signature Version 4.").
+	With("ArgumentName", "Authorization")
+
 var errSSECInsecure = s3err.InvalidRequest.WithMessage("Requests specifying Server Side Encryption with Customer provided keys must be made over a secure connection.")
 
 // parseCustomerKey reads an SSE-C header trio (prefix is
@@ -179,8 +182,7 @@ func parseWriteSSE(r *http.Request, hdr http.Header, rq *request, b *meta.Bucket
 	sse := &objects.SSE{Mode: meta.SSEKMS, KMSKeyID: hdr.Get(hdrSSEKMSKeyID), Requester: requester}
 	if rq.principal == nil || rq.principal.IsAnonymous() {
 		// The KMS acts for a principal; AWS refuses unsigned SSE-KMS.
-		return nil, s3err.InvalidArgument.WithMessage("Requests specifying Server Side Encryption with AWS KMS managed keys require AWS Signature Version 4.").
-			With("ArgumentName", "Authorization")
+		return nil, errKMSNeedsSigV4
 	}
 	if d := cfg.rule(); bucketKey != nil {
 		sse.BucketKey = *bucketKey
@@ -255,6 +257,11 @@ func (h *Handler) readKeys(r *http.Request, rq *request, v *meta.ObjectVersion, 
 	ck, err := parseCustomerKey(r, r.Header, prefix)
 	if err != nil {
 		return objects.ReadKeys{}, nil, err
+	}
+	if objects.Mode(v) == meta.SSEKMS && (rq.principal == nil || rq.principal.IsAnonymous()) {
+		// The KMS acts for a principal: AWS answers unsigned reads of
+		// SSE-KMS objects (a public object, say) with this error.
+		return objects.ReadKeys{}, nil, errKMSNeedsSigV4
 	}
 	keys := objects.ReadKeys{CustomerKey: ck.raw(), Requester: requesterAccount(rq, rq.bucket)}
 	if err := h.obj.CheckReadKeys(h.kmsCtx(r, rq), v, keys); err != nil {

@@ -508,3 +508,68 @@ func TestSSETamper(t *testing.T) {
 		})
 	}
 }
+
+// TestSSEPolicyConditions: a bucket policy that requires SSE-KMS with one
+// key is enforced on the key's ARN, however the request names the key.
+func TestSSEPolicyConditions(t *testing.T) {
+	s := newSuite(t)
+	ctx := t.Context()
+	bkt := s.mkBucket(t, "sse-policy")
+	s.allowSSEC(t, bkt)
+	out := s.put(t, bkt, "probe", []byte("x"), sseModes[2].put)
+	arn := aws.ToString(out.SSEKMSKeyId)
+	keyID := arn[strings.LastIndex(arn, "/")+1:]
+	s.putPolicy(t, bkt, `{"Version":"2012-10-17","Statement":[
+		{"Sid":"OnlyThisKey","Effect":"Deny","Principal":"*","Action":"s3:PutObject","Resource":"arn:aws:s3:::`+bkt+`/*",
+		 "Condition":{"StringNotEquals":{"s3:x-amz-server-side-encryption-aws-kms-key-id":"`+arn+`"}}},
+		{"Sid":"NoSSEC","Effect":"Deny","Principal":"*","Action":"s3:PutObject","Resource":"arn:aws:s3:::`+bkt+`/*",
+		 "Condition":{"Null":{"s3:x-amz-server-side-encryption-customer-algorithm":"false"}}}]}`)
+	for _, tc := range []struct {
+		name  string
+		fn    func(*s3.PutObjectInput)
+		allow bool
+	}{
+		{"no headers", func(*s3.PutObjectInput) {}, false},
+		{"aws:kms without a key", func(in *s3.PutObjectInput) { in.ServerSideEncryption = types.ServerSideEncryptionAwsKms }, false},
+		{"key by ARN", func(in *s3.PutObjectInput) {
+			in.ServerSideEncryption, in.SSEKMSKeyId = types.ServerSideEncryptionAwsKms, aws.String(arn)
+		}, true},
+		{"key by id", func(in *s3.PutObjectInput) {
+			in.ServerSideEncryption, in.SSEKMSKeyId = types.ServerSideEncryptionAwsKms, aws.String(keyID)
+		}, true},
+		{"key by alias", func(in *s3.PutObjectInput) {
+			in.ServerSideEncryption, in.SSEKMSKeyId = types.ServerSideEncryptionAwsKms, aws.String("alias/aws/s3")
+		}, true},
+		{"sse-c", sseModes[5].put, false},
+	} {
+		in := &s3.PutObjectInput{Bucket: aws.String(bkt), Key: aws.String("k"), Body: bytes.NewReader([]byte("x"))}
+		tc.fn(in)
+		_, err := s.s3.PutObject(ctx, in)
+		if tc.allow {
+			if err != nil {
+				t.Fatalf("%s: %v", tc.name, err)
+			}
+		} else {
+			wantErr(t, err, "AccessDenied", 403)
+		}
+	}
+}
+
+// TestSSEKMSAnonymousRead: reading an SSE-KMS object needs a principal
+// the KMS can act for, even when a policy makes the object public.
+func TestSSEKMSAnonymousRead(t *testing.T) {
+	s := newSuite(t)
+	bkt := s.mkBucket(t, "sse-public")
+	s.allowPublic(t, bkt)
+	s.putPolicy(t, bkt, `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::`+bkt+`/*"}]}`)
+	s.put(t, bkt, "kms", []byte("kms"), sseModes[2].put)
+	s.put(t, bkt, "s3", []byte("s3"))
+	resp, _, body := s.do(t, rawRequest(t, t.Context(), "GET", s.srv.Endpoint+"/"+bkt+"/s3", nil))
+	if resp.StatusCode != 200 || string(body) != "s3" {
+		t.Fatalf("public SSE-S3 object: %d %s", resp.StatusCode, body)
+	}
+	resp, code, _ := s.do(t, rawRequest(t, t.Context(), "GET", s.srv.Endpoint+"/"+bkt+"/kms", nil))
+	if resp.StatusCode != 400 || code != "InvalidArgument" {
+		t.Fatalf("public SSE-KMS object read anonymously: %d %s", resp.StatusCode, code)
+	}
+}
