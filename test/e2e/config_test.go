@@ -391,10 +391,6 @@ func TestACLAndUnimplemented(t *testing.T) {
 				_, err := s.s3.GetBucketLifecycleConfiguration(ctx, &s3.GetBucketLifecycleConfigurationInput{Bucket: aws.String(bkt)})
 				return err
 			}},
-			{"GetBucketEncryption", func() error {
-				_, err := s.s3.GetBucketEncryption(ctx, &s3.GetBucketEncryptionInput{Bucket: aws.String(bkt)})
-				return err
-			}},
 			{"GetObjectRetention", func() error {
 				_, err := s.s3.GetObjectRetention(ctx, &s3.GetObjectRetentionInput{Bucket: aws.String(bkt), Key: aws.String("obj")})
 				return err
