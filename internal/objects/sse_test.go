@@ -239,3 +239,28 @@ func md5Sum(b []byte) string {
 	h := md5.Sum(b)
 	return hex.EncodeToString(h[:])
 }
+
+// TestSSEKMSCrossAccountKey: a key of another account is named by ARN
+// (whether the key policy allows it is the KMS's Authorize hook's call);
+// its bare ID names nothing in the requester's account.
+func TestSSEKMSCrossAccountKey(t *testing.T) {
+	s, _ := newEncService(t)
+	const other = "444455556666"
+	k, err := s.enc.kms.CreateKey(t.Context(), other, kms.CreateKeyInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, _, err := writeSSE(t, s, "x", []byte("cross"), true, &SSE{Mode: meta.SSEKMS, KMSKeyID: k.ARN, Requester: testAccount})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.Encryption.KeyID != k.ARN {
+		t.Fatalf("key %s", v.Encryption.KeyID)
+	}
+	if got, err := readWith(s, v, ReadKeys{Requester: testAccount}, 0, v.Size); err != nil || string(got) != "cross" {
+		t.Fatalf("read: %q %v", got, err)
+	}
+	if _, _, err := writeSSE(t, s, "y", []byte("x"), true, &SSE{Mode: meta.SSEKMS, KMSKeyID: k.ID, Requester: testAccount}); kms.ErrorCode(err) != kms.CodeNotFound {
+		t.Fatalf("bare id of another account's key: %v", err)
+	}
+}

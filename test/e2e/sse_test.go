@@ -10,6 +10,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -571,5 +572,56 @@ func TestSSEKMSAnonymousRead(t *testing.T) {
 	resp, code, _ := s.do(t, rawRequest(t, t.Context(), "GET", s.srv.Endpoint+"/"+bkt+"/kms", nil))
 	if resp.StatusCode != 400 || code != "InvalidArgument" {
 		t.Fatalf("public SSE-KMS object read anonymously: %d %s", resp.StatusCode, code)
+	}
+}
+
+// TestSSEPostObject: browser POST uploads carry the encryption settings
+// as form fields, covered by the policy like any other.
+func TestSSEPostObject(t *testing.T) {
+	s := newSuite(t)
+	ctx := t.Context()
+	bkt := s.mkBucket(t, "sse-post")
+	s.allowSSEC(t, bkt)
+	ck := sseModes[5]
+	for _, tc := range []struct {
+		name   string
+		fields [][2]string
+		mode   sseMode
+	}{
+		{"sse-kms", [][2]string{{"x-amz-server-side-encryption", "aws:kms"}, {"x-amz-server-side-encryption-aws-kms-key-id", "alias/aws/s3"}}, sseModes[2]},
+		{"sse-c", [][2]string{{"x-amz-server-side-encryption-customer-algorithm", "AES256"},
+			{"x-amz-server-side-encryption-customer-key", aws.ToString(ck.ckB64())},
+			{"x-amz-server-side-encryption-customer-key-MD5", aws.ToString(ck.ckMD5())}}, ck},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			key := "post-" + tc.name
+			conds := []any{map[string]string{"bucket": bkt}, map[string]string{"key": key}}
+			for _, f := range tc.fields {
+				conds = append(conds, map[string]string{f[0]: f[1]})
+			}
+			now := time.Now()
+			form := &postForm{filename: "f.txt", file: []byte("posted " + tc.name)}
+			form.fields = append([][2]string{{"key", key}}, tc.fields...)
+			form.fields = append(form.fields, signedPost(s.srv.AccessKey, s.srv.SecretKey, s.srv.Region, now, now.Add(10*time.Minute), conds)...)
+			resp, code, body := form.send(t, ctx, s, s.srv.Endpoint+"/"+bkt)
+			if resp.StatusCode != http.StatusNoContent {
+				t.Fatalf("POST: %d %s %s", resp.StatusCode, code, body)
+			}
+			switch tc.mode.ck {
+			case nil:
+				if resp.Header.Get("X-Amz-Server-Side-Encryption") != "aws:kms" {
+					t.Fatalf("POST response SSE %q", resp.Header.Get("X-Amz-Server-Side-Encryption"))
+				}
+			default:
+				if resp.Header.Get("X-Amz-Server-Side-Encryption-Customer-Key-Md5") != aws.ToString(ck.ckMD5()) {
+					t.Fatalf("POST response key MD5 %q", resp.Header.Get("X-Amz-Server-Side-Encryption-Customer-Key-Md5"))
+				}
+			}
+			got, out := s.get(t, bkt, key, tc.mode.get)
+			if string(got) != "posted "+tc.name {
+				t.Fatalf("read back %q", got)
+			}
+			tc.mode.wantSSE(t, "GetObject", out.ServerSideEncryption, out.SSEKMSKeyId, out.BucketKeyEnabled, out.SSECustomerAlgorithm, out.SSECustomerKeyMD5)
+		})
 	}
 }
