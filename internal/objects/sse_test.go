@@ -7,11 +7,17 @@ import (
 	"encoding/hex"
 	"errors"
 	"io"
+	"path/filepath"
+	"sync"
 	"testing"
 
+	"github.com/coffer-io/coffer/internal/auth/authn"
+	"github.com/coffer-io/coffer/internal/authz"
 	"github.com/coffer-io/coffer/internal/crypto/stream"
 	"github.com/coffer-io/coffer/internal/kms"
+	"github.com/coffer-io/coffer/internal/storage/blob/localfs"
 	"github.com/coffer-io/coffer/internal/storage/meta"
+	"github.com/coffer-io/coffer/internal/storage/meta/bolt"
 )
 
 func writeSSE(t *testing.T, s *Service, key string, data []byte, inline bool, sse *SSE) (*meta.ObjectVersion, *WriteResult, error) {
@@ -263,4 +269,95 @@ func TestSSEKMSCrossAccountKey(t *testing.T) {
 	if _, _, err := writeSSE(t, s, "y", []byte("x"), true, &SSE{Mode: meta.SSEKMS, KMSKeyID: k.ID, Requester: testAccount}); kms.ErrorCode(err) != kms.CodeNotFound {
 		t.Fatalf("bare id of another account's key: %v", err)
 	}
+}
+
+// TestKMSCallerContract: SSE-KMS calls reach the KMS with the requester
+// (authz.Caller) so key policies apply to them; SSE-S3's and SSE-C's
+// calls under aws/s3 are the service's own and carry none.
+func TestKMSCallerContract(t *testing.T) {
+	var mu sync.Mutex
+	seen := map[string][]*authz.Caller{} // op → callers
+	dir := t.TempDir()
+	m, err := bolt.Open(filepath.Join(dir, "meta.db"), bolt.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := localfs.Open(filepath.Join(dir, "blobs"), localfs.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m.Close(); b.Close() })
+	sealer, err := kms.NewLocalSealer(bytes.Repeat([]byte{7}, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, err := kms.New(kms.Config{Store: m.KMS(), Sealer: sealer, Region: "us-east-1",
+		Authorize: func(ctx context.Context, op, caller string, key *kms.Key) error {
+			mu.Lock()
+			defer mu.Unlock()
+			seen[op] = append(seen[op], authz.CallerFrom(ctx))
+			return nil
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := New(m, b, nil, nil)
+	s.EnableEncryption(k)
+	caller := &authz.Caller{Principal: &authn.Principal{AccountID: testAccount, ARN: "arn:aws:iam::" + testAccount + ":user/u"}, ViaService: "s3.us-east-1.amazonaws.com"}
+	ctx := authz.WithCaller(t.Context(), caller)
+	check := func(what string, want *authz.Caller) {
+		t.Helper()
+		mu.Lock()
+		defer mu.Unlock()
+		if len(seen) == 0 {
+			t.Fatalf("%s: no KMS call", what)
+		}
+		for op, cs := range seen {
+			for _, c := range cs {
+				if c != want {
+					t.Fatalf("%s: %s with caller %+v, want %+v", what, op, c, want)
+				}
+			}
+		}
+		clear(seen)
+	}
+	write := func(sse *SSE) *meta.ObjectVersion {
+		t.Helper()
+		wr, err := s.WriteBlob(ctx, WriteInput{Body: bytes.NewReader([]byte("d")), Size: 1, MaxSize: 10, AllowInline: true,
+			Account: testAccount, Bucket: "bkt", Key: "k", SSE: sse})
+		if err != nil {
+			t.Fatal(err)
+		}
+		v := &meta.ObjectVersion{Bucket: "bkt", Key: "k", Size: 1, Encryption: wr.Encryption}
+		v.Blobs, v.Inline = wr.Data()
+		return v
+	}
+	read := func(v *meta.ObjectVersion, keys ReadKeys) {
+		t.Helper()
+		r, err := s.OpenWith(ctx, v, keys)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Close()
+		if _, err := io.ReadAll(io.NewSectionReader(r, 0, 1)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	v := write(nil)
+	check("SSE-S3 write", nil)
+	read(v, ReadKeys{})
+	check("SSE-S3 read", nil)
+	ck := bytes.Repeat([]byte{3}, 32)
+	v = write(&SSE{Mode: meta.SSEC, CustomerKey: ck})
+	check("SSE-C write", nil)
+	read(v, ReadKeys{CustomerKey: ck})
+	check("SSE-C read", nil)
+	v = write(&SSE{Mode: meta.SSEKMS, Requester: testAccount})
+	// Creating the aws/s3 key on first use is the service's own call.
+	mu.Lock()
+	delete(seen, "DescribeKey")
+	mu.Unlock()
+	check("SSE-KMS write", caller)
+	read(v, ReadKeys{Requester: testAccount})
+	check("SSE-KMS read", caller)
 }
