@@ -160,7 +160,7 @@ func (e *encryptor) dataKey(ctx context.Context, env *meta.Encryption, bucket, k
 	// and its account come from the sealed blob itself.
 	out, err := e.kms.Decrypt(internal(ctx), arnAccount(env.KeyID), env.SealedKey, "", encryptionContext(bucket, key))
 	if err != nil {
-		return nil, fmt.Errorf("objects: unseal data key of %s/%s: %w", bucket, key, err)
+		return nil, unsealErr("unseal data key of "+bucket+"/"+key, err)
 	}
 	if len(out.Plaintext) != stream.KeySize {
 		return nil, fmt.Errorf("objects: data key of %d bytes", len(out.Plaintext))
@@ -181,7 +181,7 @@ func (e *encryptor) kmsDataKey(ctx context.Context, env *meta.Encryption, bucket
 	if env.BucketKey {
 		bk, err := e.openBucketKey(ctx, requester, env, ec)
 		if err != nil {
-			return nil, fmt.Errorf("objects: unseal bucket key of %s: %w", bucket, err)
+			return nil, unsealErr("unseal bucket key of "+bucket, err)
 		}
 		dk, err := openLocal(bk, env.LocalKey, sealAAD(meta.SSEKMS, env.Identity, bucket, key))
 		if err != nil {
@@ -191,7 +191,7 @@ func (e *encryptor) kmsDataKey(ctx context.Context, env *meta.Encryption, bucket
 	}
 	out, err := e.kms.Decrypt(ctx, requester, env.SealedKey, "", ec)
 	if err != nil {
-		return nil, fmt.Errorf("objects: unseal data key of %s/%s: %w", bucket, key, err)
+		return nil, unsealErr("unseal data key of "+bucket+"/"+key, err)
 	}
 	if len(out.Plaintext) != stream.KeySize {
 		return nil, fmt.Errorf("objects: data key of %d bytes", len(out.Plaintext))

@@ -267,6 +267,17 @@ func (c *bucketKeys) put(m map[string]*bucketKey, k string, e *bucketKey) {
 	m[k] = e
 }
 
+// unsealErr reports a KMS refusal to unseal stored data. A ciphertext the
+// KMS does not accept (wrong context, altered blob) means the record was
+// tampered with or moved: data corruption, never a client error. Other
+// KMS errors (a disabled key, a denial) pass through for the client.
+func unsealErr(what string, err error) error {
+	if kms.ErrorCode(err) == kms.CodeInvalidCiphertext {
+		return fmt.Errorf("%w: %s: %v", ErrDataCorrupt, what, err)
+	}
+	return fmt.Errorf("objects: %s: %w", what, err)
+}
+
 func principalOf(ctx context.Context) string {
 	if c := authz.CallerFrom(ctx); c != nil && c.Principal != nil {
 		return c.Principal.ARN
@@ -367,7 +378,7 @@ func (e *encryptor) newCustomerSecret(ctx context.Context, account, bucket, key 
 func (e *encryptor) customerSecret(ctx context.Context, env *meta.Encryption, bucket, key string) ([]byte, error) {
 	out, err := e.kms.Decrypt(internal(ctx), arnAccount(env.KeyID), env.SealedKey, "", encryptionContext(bucket, key))
 	if err != nil {
-		return nil, fmt.Errorf("objects: unseal SSE-C secret of %s/%s: %w", bucket, key, err)
+		return nil, unsealErr("unseal SSE-C secret of "+bucket+"/"+key, err)
 	}
 	return out.Plaintext, nil
 }

@@ -165,6 +165,9 @@ func parseWriteSSE(r *http.Request, hdr http.Header, rq *request, b *meta.Bucket
 		if d == nil || d.SSEAlgorithm != sseAlgKMS {
 			return &writeSSE{}, nil
 		}
+		if rq.principal == nil || rq.principal.IsAnonymous() {
+			return nil, errKMSNeedsSigV4
+		}
 		bk := cfg.rule().BucketKeyEnabled != nil && *cfg.rule().BucketKeyEnabled
 		if bucketKey != nil {
 			bk = *bucketKey

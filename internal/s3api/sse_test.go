@@ -91,6 +91,8 @@ func TestParseWriteSSE(t *testing.T) {
 		{name: "dsse", hdr: map[string]string{hdrSSE: "aws:kms:dsse"}, code: "NotImplemented"},
 		{name: "unknown", hdr: map[string]string{hdrSSE: "aws:fsx"}, code: "InvalidArgument"},
 		{name: "anonymous aws:kms", hdr: map[string]string{hdrSSE: "aws:kms"}, anon: true, code: "InvalidArgument"},
+		{name: "anonymous under a KMS default", bucket: kmsDefault, anon: true, code: "InvalidArgument"},
+		{name: "anonymous under the SSE-S3 default", anon: true, mode: ""},
 	}
 	for _, tc := range cases {
 		r := httptest.NewRequest("PUT", "/b/k", nil)
