@@ -1,6 +1,7 @@
 package s3api
 
 import (
+	"bytes"
 	"encoding/xml"
 	"net/http"
 
@@ -52,11 +53,22 @@ func newBucketEncryption() *encConfig {
 		Blocked: &encBlocked{Types: []string{encTypeSSEC}}}}}
 }
 
-// bucketEncryption returns a bucket's configuration; a bucket created
-// before Coffer stored one gets SSE-S3 and, as before, allows SSE-C.
+// defaultEncryption is a new bucket's configuration, stored and parsed
+// once: most buckets keep it, and every write consults it.
+var (
+	defaultEncryptionRaw = encodeEncryption(newBucketEncryption())
+	defaultEncryption    = newBucketEncryption()
+)
+
+// bucketEncryption returns a bucket's configuration (shared: callers must
+// not modify it); a bucket created before Coffer stored one gets SSE-S3
+// and, as before, allows SSE-C.
 func bucketEncryption(b *meta.Bucket) *encConfig {
 	if b != nil {
 		if raw, ok := b.Configs[cfgEncryption]; ok {
+			if bytes.Equal(raw, defaultEncryptionRaw) {
+				return defaultEncryption
+			}
 			var c encConfig
 			if xml.Unmarshal(raw, &c) == nil && len(c.Rules) > 0 {
 				return &c
@@ -97,9 +109,9 @@ func (h *Handler) getBucketEncryption(w http.ResponseWriter, r *http.Request, rq
 	if err != nil {
 		return err
 	}
-	c := bucketEncryption(b)
+	c := *bucketEncryption(b)
 	c.Xmlns = s3NS
-	return writeXML(w, c)
+	return writeXML(w, &c)
 }
 
 func (h *Handler) putBucketEncryption(w http.ResponseWriter, r *http.Request, rq *request) error {

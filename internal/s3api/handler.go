@@ -137,6 +137,9 @@ type request struct {
 	ev         *audit.Event
 	// post carries the parsed browser-POST form.
 	post *postForm
+	// kctx is the request's context carrying the requester for the KMS
+	// (see kmsCtx), built on first use.
+	kctx context.Context
 }
 
 type handlerFunc func(h *Handler, w http.ResponseWriter, r *http.Request, rq *request) error

@@ -100,11 +100,14 @@ func requesterAccount(rq *request, b *meta.Bucket) string {
 // kmsCtx returns ctx carrying the requester for the KMS (key policies
 // are evaluated for the principal, via S3).
 func (h *Handler) kmsCtx(r *http.Request, rq *request) context.Context {
-	return authz.WithCaller(r.Context(), &authz.Caller{
-		Principal:  rq.principal,
-		Conditions: globalConditions(h.conditionContext(r, rq)),
-		ViaService: "s3." + h.cfg.Region + ".amazonaws.com",
-	})
+	if rq.kctx == nil {
+		rq.kctx = authz.WithCaller(r.Context(), &authz.Caller{
+			Principal:  rq.principal,
+			Conditions: globalConditions(h.conditionContext(r, rq)),
+			ViaService: "s3." + h.cfg.Region + ".amazonaws.com",
+		})
+	}
+	return rq.kctx
 }
 
 // globalConditions keeps the aws: keys of a condition context.
