@@ -37,6 +37,7 @@ type testEnv struct {
 	meta   meta.Store
 	keys   map[string]*meta.AccessKey // by account name
 	region string
+	kms    *kms.Service
 }
 
 type fakeAdmin struct{ id string }
@@ -89,6 +90,7 @@ func newTestEnvWith(t *testing.T, wrap func(blob.Store) blob.Store) *testEnv {
 	}
 	objs := objects.New(m, bs, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	objs.EnableEncryption(keys)
+	env.kms = keys
 	env.h = New(Config{
 		Region: env.region, BaseDomains: []string{"localhost"},
 		Objects:    objs,

@@ -2,15 +2,18 @@ package s3api
 
 import (
 	"bytes"
+	"context"
 	"crypto/md5"
 	"crypto/tls"
 	"encoding/base64"
 	"encoding/xml"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"testing"
 
 	"github.com/coffer-io/coffer/internal/auth/authn"
+	"github.com/coffer-io/coffer/internal/kms"
 	"github.com/coffer-io/coffer/internal/s3api/s3err"
 	"github.com/coffer-io/coffer/internal/storage/meta"
 )
@@ -194,5 +197,45 @@ func TestValidateEncryption(t *testing.T) {
 	// A stored configuration that no longer parses fails closed.
 	if !bucketEncryption(bucketWith("<garbage")).blocks(encTypeSSEC) {
 		t.Fatal("unparsable configuration does not block SSE-C")
+	}
+}
+
+// TestKMSKeyStateErrors: the KMS's refusals reach the client as S3
+// reports them, on writes and on reads.
+func TestKMSKeyStateErrors(t *testing.T) {
+	e := newTestEnv(t)
+	ctx := context.Background()
+	e.do("alice", "PUT", "/alice-bucket", nil, nil)
+	k, err := e.kms.CreateKey(ctx, "111111111111", kms.CreateKeyInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kmsPut := map[string]string{hdrSSE: "aws:kms", hdrSSEKMSKeyID: k.ID}
+	if w := e.do("alice", "PUT", "/alice-bucket/k", []byte("x"), kmsPut); w.Code != 200 || w.Header().Get(hdrSSEKMSKeyID) != k.ARN {
+		t.Fatalf("PUT: %d %s, key %q", w.Code, w.Body, w.Header().Get(hdrSSEKMSKeyID))
+	}
+	want := func(what string, w *httptest.ResponseRecorder, status int, code string) {
+		t.Helper()
+		if w.Code != status || errorCode(t, w) != code {
+			t.Fatalf("%s: %d %s, want %d %s", what, w.Code, w.Body, status, code)
+		}
+	}
+	if err := e.kms.DisableKey(ctx, "111111111111", k.ID); err != nil {
+		t.Fatal(err)
+	}
+	want("PUT under a disabled key", e.do("alice", "PUT", "/alice-bucket/k2", []byte("x"), kmsPut), 400, "KMS.DisabledException")
+	want("GET under a disabled key", e.do("alice", "GET", "/alice-bucket/k", nil, nil), 400, "KMS.DisabledException")
+	if _, err := e.kms.ScheduleKeyDeletion(ctx, "111111111111", k.ID, 7); err != nil {
+		t.Fatal(err)
+	}
+	want("PUT under a key pending deletion", e.do("alice", "PUT", "/alice-bucket/k2", []byte("x"), kmsPut), 400, "KMS.KMSInvalidStateException")
+	want("GET under a key pending deletion", e.do("alice", "GET", "/alice-bucket/k", nil, nil), 400, "KMS.KMSInvalidStateException")
+	want("unknown key", e.do("alice", "PUT", "/alice-bucket/k2", []byte("x"), map[string]string{hdrSSE: "aws:kms", hdrSSEKMSKeyID: "1234abcd-12ab-34cd-56ef-1234567890ab"}), 400, "KMS.NotFoundException")
+	// A refusal by a key policy is indistinguishable from S3's own.
+	if e := s3err.From(&kms.Error{Code: "AccessDeniedException", Message: "not allowed"}); e.Code != "AccessDenied" || e.Status != 403 {
+		t.Fatalf("KMS access denied maps to %s %d", e.Code, e.Status)
+	}
+	if e := s3err.From(fmt.Errorf("wrapped: %w", &kms.Error{Code: kms.CodeInternal, Message: "x"})); e.Code != "InternalError" {
+		t.Fatalf("KMS internal error maps to %s", e.Code)
 	}
 }
