@@ -125,6 +125,8 @@ func globalConditions(c map[string][]string) map[string][]string {
 type writeSSE struct {
 	sse *objects.SSE // nil: SSE-S3
 	ck  *customerKey
+	// applied is the audit's SSEApplied value.
+	applied string
 }
 
 // parseWriteSSE decides how a PutObject, CopyObject (destination),
@@ -158,7 +160,7 @@ func parseWriteSSE(r *http.Request, hdr http.Header, rq *request, b *meta.Bucket
 		if cfg.blocks(encTypeSSEC) {
 			return nil, s3err.AccessDenied
 		}
-		return &writeSSE{sse: &objects.SSE{Mode: meta.SSEC, CustomerKey: ck.key}, ck: ck}, nil
+		return &writeSSE{sse: &objects.SSE{Mode: meta.SSEC, CustomerKey: ck.key}, ck: ck, applied: "SSE_C"}, nil
 	}
 	requester := requesterAccount(rq, b)
 	switch alg {
@@ -166,7 +168,7 @@ func parseWriteSSE(r *http.Request, hdr http.Header, rq *request, b *meta.Bucket
 		// The bucket default decides.
 		d := cfg.rule().Default
 		if d == nil || d.SSEAlgorithm != sseAlgKMS {
-			return &writeSSE{}, nil
+			return &writeSSE{applied: "Default_SSE_S3"}, nil
 		}
 		if rq.principal == nil || rq.principal.IsAnonymous() {
 			return nil, errKMSNeedsSigV4
@@ -175,9 +177,9 @@ func parseWriteSSE(r *http.Request, hdr http.Header, rq *request, b *meta.Bucket
 		if bucketKey != nil {
 			bk = *bucketKey
 		}
-		return &writeSSE{sse: &objects.SSE{Mode: meta.SSEKMS, KMSKeyID: d.KMSMasterKeyID, BucketKey: bk, Requester: requester}}, nil
+		return &writeSSE{sse: &objects.SSE{Mode: meta.SSEKMS, KMSKeyID: d.KMSMasterKeyID, BucketKey: bk, Requester: requester}, applied: "Default_SSE_KMS"}, nil
 	case objects.AlgorithmAES256:
-		return &writeSSE{}, nil
+		return &writeSSE{applied: "SSE_S3"}, nil
 	case "aws:kms":
 	case "aws:kms:dsse":
 		return nil, s3err.NotImplemented.WithMessage("Dual-layer server-side encryption (aws:kms:dsse) is not implemented").With("Header", "x-amz-server-side-encryption")
@@ -202,7 +204,7 @@ func parseWriteSSE(r *http.Request, hdr http.Header, rq *request, b *meta.Bucket
 		}
 		sse.Context = c
 	}
-	return &writeSSE{sse: sse}, nil
+	return &writeSSE{sse: sse, applied: "SSE_KMS"}, nil
 }
 
 // parseEncryptionContext decodes x-amz-server-side-encryption-context:
@@ -336,6 +338,9 @@ func (h *Handler) writeSSE(r *http.Request, hdr http.Header, rq *request, b *met
 	}
 	if ws.sse != nil && !h.obj.Encrypting() {
 		return nil, s3err.NotImplemented.WithMessage("Server side encryption specified but encryption at rest is disabled on this server")
+	}
+	if h.obj.Encrypting() && rq.ev != nil {
+		rq.ev.SSEApplied = ws.applied
 	}
 	return ws, nil
 }

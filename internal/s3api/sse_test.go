@@ -239,3 +239,24 @@ func TestKMSKeyStateErrors(t *testing.T) {
 		t.Fatalf("KMS internal error maps to %s", e.Code)
 	}
 }
+
+func TestAuditSSEApplied(t *testing.T) {
+	e := newTestEnv(t)
+	e.do("alice", "PUT", "/alice-bucket", nil, nil)
+	for _, tc := range []struct {
+		hdr  map[string]string
+		want string
+	}{
+		{nil, "Default_SSE_S3"},
+		{map[string]string{hdrSSE: "AES256"}, "SSE_S3"},
+		{map[string]string{hdrSSE: "aws:kms"}, "SSE_KMS"},
+	} {
+		if w := e.do("alice", "PUT", "/alice-bucket/k", []byte("x"), tc.hdr); w.Code != 200 {
+			t.Fatalf("PUT: %d %s", w.Code, w.Body)
+		}
+		evs := e.audit.Events()
+		if got := evs[len(evs)-1].SSEApplied; got != tc.want {
+			t.Fatalf("%v: SSEApplied %q, want %q", tc.hdr, got, tc.want)
+		}
+	}
+}
