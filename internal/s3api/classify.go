@@ -65,6 +65,10 @@ func classify(r *http.Request, t target, q url.Values) Op {
 			return OpNotImplemented
 		}
 	}
+	if t.key != "" && has("encryption") {
+		// A bucket configuration named on an object: never a data write.
+		return OpNotImplemented
+	}
 	if t.key == "" {
 		switch m {
 		case http.MethodGet:

@@ -172,6 +172,7 @@ func TestClassify(t *testing.T) {
 		{"GET", "/b1?encryption", nil, OpGetBucketEncryption},
 		{"PUT", "/b1?encryption", nil, OpPutBucketEncryption},
 		{"DELETE", "/b1?encryption", nil, OpDeleteBucketEncryption},
+		{"PUT", "/b1/k?encryption", nil, OpNotImplemented},
 		{"PUT", "/b1/k?retention", nil, OpNotImplemented},
 		{"POST", "/b1?delete", nil, OpDeleteObjects},
 		{"POST", "/b1", map[string]string{"Content-Type": "multipart/form-data; boundary=x"}, OpPostObject},
