@@ -157,6 +157,7 @@ func (h *Handler) createBucket(w http.ResponseWriter, r *http.Request, rq *reque
 		Configs: map[string][]byte{
 			cfgPublicAccessBlock: encodePAB(allBlocked),
 			cfgOwnership:         []byte(ownership),
+			cfgEncryption:        defaultEncryptionRaw,
 		},
 	}
 	if acl != nil && ownership != ownerEnforced {

@@ -65,6 +65,10 @@ func classify(r *http.Request, t target, q url.Values) Op {
 			return OpNotImplemented
 		}
 	}
+	if t.key != "" && has("encryption") {
+		// A bucket configuration named on an object: never a data write.
+		return OpNotImplemented
+	}
 	if t.key == "" {
 		switch m {
 		case http.MethodGet:
@@ -81,6 +85,8 @@ func classify(r *http.Request, t target, q url.Values) Op {
 				return OpGetBucketTagging
 			case has("cors"):
 				return OpGetBucketCors
+			case has("encryption"):
+				return OpGetBucketEncryption
 			case has("acl"):
 				return OpGetBucketAcl
 			case has("policy"):
@@ -113,6 +119,8 @@ func classify(r *http.Request, t target, q url.Values) Op {
 				return OpPutBucketTagging
 			case has("cors"):
 				return OpPutBucketCors
+			case has("encryption"):
+				return OpPutBucketEncryption
 			case has("acl"):
 				return OpPutBucketAcl
 			case has("policy"):
@@ -131,6 +139,8 @@ func classify(r *http.Request, t target, q url.Values) Op {
 				return OpDeleteBucketLifecycle
 			case has("cors"):
 				return OpDeleteBucketCors
+			case has("encryption"):
+				return OpDeleteBucketEncryption
 			case has("policy"):
 				return OpDeleteBucketPolicy
 			case has("publicAccessBlock"):
@@ -211,7 +221,7 @@ func classify(r *http.Request, t target, q url.Values) Op {
 // work adds. A request naming one gets NotImplemented rather than being
 // mistaken for a plain bucket or object operation.
 var unimplementedSubresources = []string{
-	"accelerate", "analytics", "encryption", "intelligent-tiering", "inventory",
+	"accelerate", "analytics", "intelligent-tiering", "inventory",
 	"logging", "metrics", "notification",
 	"replication", "requestPayment", "website",
 	"restore", "select", "torrent", "session", "metadataTable",

@@ -158,6 +158,9 @@ type request struct {
 	// (see requestDoc).
 	doc    []byte
 	docErr error
+	// kctx is the request's context carrying the requester for the KMS
+	// (see kmsCtx), built on first use.
+	kctx context.Context
 }
 
 type handlerFunc func(h *Handler, w http.ResponseWriter, r *http.Request, rq *request) error
@@ -168,6 +171,9 @@ func init() {
 	handlers = [numAllOps]handlerFunc{
 		OpListBuckets:             (*Handler).listBuckets,
 		OpCreateBucket:            (*Handler).createBucket,
+		OpGetBucketEncryption:     (*Handler).getBucketEncryption,
+		OpPutBucketEncryption:     (*Handler).putBucketEncryption,
+		OpDeleteBucketEncryption:  (*Handler).deleteBucketEncryption,
 		OpHeadBucket:              (*Handler).headBucket,
 		OpDeleteBucket:            (*Handler).deleteBucket,
 		OpGetBucketLocation:       (*Handler).getBucketLocation,

@@ -91,6 +91,10 @@ func (h *Handler) putObject(w http.ResponseWriter, r *http.Request, rq *request)
 	if err := unsupportedObjectHeaders(r.Header, b); err != nil {
 		return err
 	}
+	ws, err := h.writeSSE(r, r.Header, rq, b)
+	if err != nil {
+		return err
+	}
 	if rq.decodedLen < 0 {
 		return s3err.MissingContentLength
 	}
@@ -128,12 +132,12 @@ func (h *Handler) putObject(w http.ResponseWriter, r *http.Request, rq *request)
 	if cr != nil {
 		alg = cr.alg
 	}
-	wr, err := h.obj.WriteBlob(r.Context(), objects.WriteInput{
+	wr, err := h.obj.WriteBlob(h.kmsCtx(r, rq), objects.WriteInput{
 		Body: rq.body, Size: rq.decodedLen, MaxSize: h.cfg.MaxObjectSize,
 		Algorithms:  []checksum.Algorithm{alg},
 		Verify:      verifyChecksums(md5want, cr, rq.trailers),
 		AllowInline: true,
-		Account:     b.Owner, Bucket: b.Name, Key: rq.t.key,
+		Account:     b.Owner, Bucket: b.Name, Key: rq.t.key, SSE: ws.sse,
 	})
 	if err != nil {
 		return err
@@ -151,7 +155,7 @@ func (h *Handler) putObject(w http.ResponseWriter, r *http.Request, rq *request)
 		return err
 	}
 	rq.ev.VersionID = v.VersionID
-	setSSEHeader(w, v)
+	versionSSEHeaders(w, v, ws.ck, true)
 	w.Header().Set("ETag", v.ETag)
 	if v.VersionID != meta.NullVersion {
 		w.Header().Set("X-Amz-Version-Id", v.VersionID)
@@ -293,7 +297,7 @@ var responseOverrides = [][2]string{
 }
 
 // setObjectHeaders writes the metadata headers of GET/HEAD.
-func setObjectHeaders(w http.ResponseWriter, v *meta.ObjectVersion, b *meta.Bucket) {
+func setObjectHeaders(w http.ResponseWriter, v *meta.ObjectVersion, b *meta.Bucket, ck *customerKey) {
 	hd := w.Header()
 	hd.Set("Last-Modified", httpTime(v.LastModified))
 	hd.Set("ETag", v.ETag)
@@ -313,15 +317,7 @@ func setObjectHeaders(w http.ResponseWriter, v *meta.ObjectVersion, b *meta.Buck
 	if len(v.Parts) > 0 {
 		hd.Set("X-Amz-Mp-Parts-Count", strconv.Itoa(len(v.Parts)))
 	}
-	setSSEHeader(w, v)
-}
-
-// setSSEHeader reports SSE-S3, as AWS does, for a version encrypted at
-// rest.
-func setSSEHeader(w http.ResponseWriter, v *meta.ObjectVersion) {
-	if objects.Encrypted(v) {
-		w.Header().Set("X-Amz-Server-Side-Encryption", objects.AlgorithmAES256)
-	}
+	versionSSEHeaders(w, v, ck, false)
 }
 
 func (h *Handler) getObject(w http.ResponseWriter, r *http.Request, rq *request) error {
@@ -330,6 +326,13 @@ func (h *Handler) getObject(w http.ResponseWriter, r *http.Request, rq *request)
 		return err
 	}
 	rq.ev.VersionID = v.VersionID
+	if err := refuseReadSSEHeaders(r.Header); err != nil {
+		return err
+	}
+	keys, ck, err := h.readKeys(r, rq, v, "X-Amz-Server-Side-Encryption-Customer-")
+	if err != nil {
+		return err
+	}
 	if err := evalConditions(r.Header, v.ETag, v.LastModified, ""); err != nil {
 		return err
 	}
@@ -370,7 +373,7 @@ func (h *Handler) getObject(w http.ResponseWriter, r *http.Request, rq *request)
 		}
 		ranged = ok
 	}
-	setObjectHeaders(w, v, rq.bucket)
+	setObjectHeaders(w, v, rq.bucket, ck)
 	h.setLockHeaders(w, r, rq, v)
 	if strings.EqualFold(r.Header.Get("X-Amz-Checksum-Mode"), "ENABLED") && v.Checksum.Value != "" && !ranged {
 		w.Header().Set(checksum.Algorithm(v.Checksum.Algorithm).HeaderName(), v.Checksum.Value)
@@ -391,7 +394,7 @@ func (h *Handler) getObject(w http.ResponseWriter, r *http.Request, rq *request)
 		w.WriteHeader(status)
 		return nil
 	}
-	rd, err := h.obj.Open(r.Context(), v)
+	rd, err := h.obj.OpenWith(h.kmsCtx(r, rq), v, keys)
 	if err != nil {
 		return err
 	}
@@ -725,7 +728,15 @@ func (h *Handler) copyObject(w http.ResponseWriter, r *http.Request, rq *request
 	if err := unsupportedObjectHeaders(r.Header, b); err != nil {
 		return err
 	}
+	ws, err := h.writeSSE(r, r.Header, rq, b)
+	if err != nil {
+		return err
+	}
 	src, err := h.loadCopySource(r, rq)
+	if err != nil {
+		return err
+	}
+	srcKeys, _, err := h.readKeys(r, rq, src, hdrCopySSEC)
 	if err != nil {
 		return err
 	}
@@ -753,7 +764,7 @@ func (h *Handler) copyObject(w http.ResponseWriter, r *http.Request, rq *request
 	// something, or when it restores a specific older version.
 	if src.Bucket == b.Name && src.Key == rq.t.key && metaDir != "REPLACE" && tagDir != "REPLACE" &&
 		r.Header.Get("X-Amz-Storage-Class") == "" && r.Header.Get("X-Amz-Website-Redirect-Location") == "" &&
-		r.Header.Get("X-Amz-Server-Side-Encryption") == "" &&
+		r.Header.Get(hdrSSE) == "" && r.Header.Get(hdrSSECAlg) == "" && r.Header.Get(hdrSSEBucketKey) == "" &&
 		!strings.Contains(r.Header.Get("X-Amz-Copy-Source"), "versionId=") {
 		return s3err.InvalidRequest.WithMessage("This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.")
 	}
@@ -781,16 +792,18 @@ func (h *Handler) copyObject(w http.ResponseWriter, r *http.Request, rq *request
 	if err != nil {
 		return err
 	}
-	rd, err := h.obj.Open(r.Context(), src)
+	kctx := h.kmsCtx(r, rq)
+	rd, err := h.obj.OpenWith(kctx, src, srcKeys)
 	if err != nil {
 		return err
 	}
 	defer rd.Close()
-	// The copy is re-encrypted under its own identity and data key.
-	wr, err := h.obj.WriteBlob(r.Context(), objects.WriteInput{
+	// The copy is re-encrypted under its own identity and data key, by
+	// the destination's rules: the source's encryption is not inherited.
+	wr, err := h.obj.WriteBlob(kctx, objects.WriteInput{
 		Body: io.NewSectionReader(rd, 0, rd.Size()), Size: rd.Size(), MaxSize: 5 << 30,
 		Algorithms: []checksum.Algorithm{alg}, AllowInline: true,
-		Account: b.Owner, Bucket: b.Name, Key: rq.t.key,
+		Account: b.Owner, Bucket: b.Name, Key: rq.t.key, SSE: ws.sse,
 	})
 	if err != nil {
 		return err
@@ -808,7 +821,7 @@ func (h *Handler) copyObject(w http.ResponseWriter, r *http.Request, rq *request
 		return err
 	}
 	rq.ev.VersionID = v.VersionID
-	setSSEHeader(w, v)
+	versionSSEHeaders(w, v, ws.ck, true)
 	if v.VersionID != meta.NullVersion {
 		w.Header().Set("X-Amz-Version-Id", v.VersionID)
 	}

@@ -61,6 +61,9 @@ const (
 	OpPutBucketLifecycleConfiguration
 	OpDeleteBucketLifecycle
 	OpPreflight // CORS OPTIONS
+	OpGetBucketEncryption
+	OpPutBucketEncryption
+	OpDeleteBucketEncryption
 	// OpNotImplemented is a recognised S3 operation that Coffer does not
 	// serve yet; it is answered with NotImplemented after authentication.
 	OpNotImplemented
@@ -146,6 +149,9 @@ var opTable = [numAllOps]opInfo{
 	OpAbortMultipartUpload:    {name: "AbortMultipartUpload", action: "s3:AbortMultipartUpload", scope: scopeObject},
 	OpListParts:               {name: "ListParts", action: "s3:ListMultipartUploadParts", scope: scopeObject, readOnly: true},
 	OpPreflight:               {name: "PreflightRequest", scope: scopeObject, readOnly: true},
+	OpGetBucketEncryption:     {name: "GetBucketEncryption", action: "s3:GetEncryptionConfiguration", scope: scopeBucket, readOnly: true},
+	OpPutBucketEncryption:     {name: "PutBucketEncryption", action: "s3:PutEncryptionConfiguration", scope: scopeBucket, maxBody: docLimit},
+	OpDeleteBucketEncryption:  {name: "DeleteBucketEncryption", action: "s3:PutEncryptionConfiguration", scope: scopeBucket},
 	OpNotImplemented:          {name: "NotImplemented", scope: scopeService},
 
 	// Data protection: Object Lock and lifecycle.

@@ -152,6 +152,10 @@ func (h *Handler) postObject(w http.ResponseWriter, r *http.Request, rq *request
 	if err := unsupportedObjectHeaders(hdr, b); err != nil {
 		return err
 	}
+	ws, err := h.writeSSE(r, hdr, rq, b)
+	if err != nil {
+		return err
+	}
 	sys, user, err := objectMetadata(hdr)
 	if err != nil {
 		return err
@@ -186,8 +190,8 @@ func (h *Handler) postObject(w http.ResponseWriter, r *http.Request, rq *request
 	if pf.maxLen >= 0 && pf.maxLen < max {
 		max = pf.maxLen
 	}
-	wr, err := h.obj.WriteBlob(r.Context(), objects.WriteInput{
-		Body: pf.file, Size: -1, MaxSize: max,
+	wr, err := h.obj.WriteBlob(h.kmsCtx(r, rq), objects.WriteInput{
+		Body: pf.file, Size: -1, MaxSize: max, SSE: ws.sse,
 		Algorithms: []checksum.Algorithm{alg},
 		Verify: func(hs *checksum.MultiHasher) error {
 			if hs.Size() < pf.minLen {
@@ -215,7 +219,7 @@ func (h *Handler) postObject(w http.ResponseWriter, r *http.Request, rq *request
 	if _, err := h.obj.PutVersion(r.Context(), v, nil); err != nil {
 		return err
 	}
-	setSSEHeader(w, v)
+	versionSSEHeaders(w, v, ws.ck, true)
 	rq.ev.VersionID = v.VersionID
 	w.Header().Set("ETag", v.ETag)
 	if v.VersionID != meta.NullVersion {

@@ -391,10 +391,6 @@ func TestACLAndUnimplemented(t *testing.T) {
 				_, err := s.s3.GetBucketAccelerateConfiguration(ctx, &s3.GetBucketAccelerateConfigurationInput{Bucket: aws.String(bkt)})
 				return err
 			}},
-			{"GetBucketEncryption", func() error {
-				_, err := s.s3.GetBucketEncryption(ctx, &s3.GetBucketEncryptionInput{Bucket: aws.String(bkt)})
-				return err
-			}},
 			{"GetBucketLogging", func() error {
 				_, err := s.s3.GetBucketLogging(ctx, &s3.GetBucketLoggingInput{Bucket: aws.String(bkt)})
 				return err

@@ -130,12 +130,36 @@ type Checksum struct {
 // data key sealed by the KMS (envelope encryption) and the random identity
 // assigned when the write started, which binds the ciphertext to this
 // record so stored data cannot be swapped between objects or parts.
+//
+// The mode decides what SealedKey holds:
+//   - SSE-S3 (AES256) and SSE-KMS (aws:kms) without a bucket key: the KMS
+//     ciphertext blob of the data key;
+//   - SSE-KMS with a bucket key: the KMS blob of the bucket key, and
+//     LocalKey is the data key sealed under it;
+//   - SSE-C: the KMS blob (under the bucket owner's aws/s3 key) of a
+//     server-side secret, and LocalKey is the data key sealed under a key
+//     derived from that secret and the customer's key, which is never
+//     stored.
 type Encryption struct {
-	Algorithm string `json:"alg"`          // AES256 (SSE-S3)
+	Algorithm string `json:"alg"`          // AES256 (SSE-S3), aws:kms (SSE-KMS) or SSE-C
 	KeyID     string `json:"kid"`          // ARN of the KMS key that sealed SealedKey
-	SealedKey []byte `json:"sk"`           // KMS ciphertext blob of the data key
+	SealedKey []byte `json:"sk"`           // KMS ciphertext blob (see above)
 	Identity  []byte `json:"id,omitempty"` // 16 random bytes
+	// Context is the caller's additional SSE-KMS encryption context as
+	// canonical JSON (without the aws:s3:arn pair S3 adds); empty if none.
+	Context string `json:"ctx,omitempty"`
+	// BucketKey says SealedKey is an S3 bucket key (SSE-KMS).
+	BucketKey bool `json:"bk,omitempty"`
+	// LocalKey is the data key sealed locally (bucket key, SSE-C).
+	LocalKey []byte `json:"lk,omitempty"`
 }
+
+// Encryption modes (Encryption.Algorithm).
+const (
+	SSES3  = "AES256"
+	SSEKMS = "aws:kms"
+	SSEC   = "SSE-C"
+)
 
 // PartInfo describes one part of a completed multipart object.
 type PartInfo struct {
@@ -206,6 +230,21 @@ type Upload struct {
 	// settings, as requested at creation.
 	Retention *Retention `json:"ret,omitempty"`
 	LegalHold bool       `json:"lh,omitempty"`
+	// SSE is the encryption chosen when the upload was created, applied
+	// to every part (nil: SSE-S3).
+	SSE *UploadSSE `json:"sse,omitempty"`
+}
+
+// UploadSSE is a multipart upload's encryption setting. For SSE-C,
+// Secret is the envelope (KeyID, SealedKey, Identity and a LocalKey
+// sealed under the customer key) every part reuses and that recognises
+// the customer key each part must repeat.
+type UploadSSE struct {
+	Mode      string      `json:"mode"`          // SSES3, SSEKMS or SSEC
+	KMSKeyID  string      `json:"kid,omitempty"` // SSE-KMS: resolved key ARN
+	Context   string      `json:"ctx,omitempty"` // SSE-KMS: caller's context, canonical JSON
+	BucketKey bool        `json:"bk,omitempty"`
+	Secret    *Encryption `json:"sec,omitempty"`
 }
 
 // Part is an uploaded part of a multipart upload.

@@ -56,17 +56,41 @@ func (e *enc) strMap(m map[string]string) {
 
 func (e *enc) checksum(c meta.Checksum) { e.str(c.Algorithm); e.str(c.Value); e.str(c.Type) }
 
+// Envelope presence values: none, an SSE-S3-shaped envelope (algorithm,
+// key, sealed key, identity), or that followed by the SSE-KMS and SSE-C
+// fields (context, flags, local key). SSE-S3 envelopes keep the shorter
+// form, so their records are what they were before the other modes.
+const (
+	envNone     = 0
+	envBasic    = 1
+	envExtended = 2
+)
+
 // envelope writes a presence byte, then the envelope's fields.
 func (e *enc) envelope(x *meta.Encryption) {
 	if x == nil {
-		e.b = append(e.b, 0)
+		e.b = append(e.b, envNone)
 		return
 	}
-	e.b = append(e.b, 1)
+	extended := x.Context != "" || x.BucketKey || len(x.LocalKey) > 0
+	if extended {
+		e.b = append(e.b, envExtended)
+	} else {
+		e.b = append(e.b, envBasic)
+	}
 	e.str(x.Algorithm)
 	e.str(x.KeyID)
 	e.str(string(x.SealedKey))
 	e.str(string(x.Identity))
+	if extended {
+		e.str(x.Context)
+		var flags byte
+		if x.BucketKey {
+			flags |= 1
+		}
+		e.b = append(e.b, flags)
+		e.str(string(x.LocalKey))
+	}
 }
 
 // hasEnvelope reports whether v needs the V3 encoding.
@@ -173,10 +197,28 @@ func (d *dec) envelope() *meta.Encryption {
 	present := d.b[0]
 	d.b = d.b[1:]
 	switch present {
-	case 0:
+	case envNone:
 		return nil
-	case 1:
+	case envBasic:
 		return &meta.Encryption{Algorithm: d.str(), KeyID: d.str(), SealedKey: d.bytes(), Identity: d.bytes()}
+	case envExtended:
+		x := &meta.Encryption{Algorithm: d.str(), KeyID: d.str(), SealedKey: d.bytes(), Identity: d.bytes(), Context: d.str()}
+		if d.err == nil && len(d.b) == 0 {
+			d.err = errCorrupt
+			return nil
+		}
+		if d.err != nil {
+			return nil
+		}
+		flags := d.b[0]
+		d.b = d.b[1:]
+		if flags&^1 != 0 {
+			d.err = errCorrupt
+			return nil
+		}
+		x.BucketKey = flags&1 != 0
+		x.LocalKey = d.bytes()
+		return x
 	}
 	d.err = errCorrupt
 	return nil

@@ -52,6 +52,7 @@ func Run(t *testing.T, open func(t *testing.T) meta.Store) {
 		{"Multipart", testMultipart},
 		{"CompleteUpload", testCompleteUpload},
 		{"ListUploads", testListUploads},
+		{"Encryption", testEncryption},
 		{"ForEachBlobRef", testForEachBlobRef},
 		{"ConcurrentDistinctKeys", testConcurrentDistinctKeys},
 		{"ConcurrentSameKey", testConcurrentSameKey},
