@@ -68,6 +68,7 @@ const (
 	OpAdminAnalyze
 	OpIAM // Query protocol
 	OpSTS
+	OpKMS // JSON protocol
 	numAllOps
 )
 

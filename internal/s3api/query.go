@@ -68,7 +68,7 @@ func queryServiceOf(r *http.Request) string {
 		return ""
 	}
 	switch parts[3] {
-	case "iam", "sts":
+	case "iam", "sts", "kms":
 		return parts[3]
 	}
 	return ""
@@ -82,6 +82,8 @@ func (o Op) service() string {
 		return "iam"
 	case o == OpSTS:
 		return "sts"
+	case o == OpKMS:
+		return "kms"
 	case o.isAdmin():
 		return adminService
 	}
