@@ -110,6 +110,8 @@ func denialReason(action string, d policy.Decision) string {
 		why = "because no permissions boundary allows the " + action + " action"
 	case policy.DeniedBySession:
 		why = "because no session policy allows the " + action + " action"
+	case policy.DeniedByKeyPolicy:
+		why = "because no resource-based policy allows the " + action + " action"
 	default:
 		why = "because no identity-based policy allows the " + action + " action"
 	}

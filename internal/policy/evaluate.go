@@ -89,13 +89,14 @@ const (
 	AllowedCrossAccount                            // identity and resource side both allowed
 	AllowedOwnerRoot                               // the owning account's root user on its own resource
 	AllowedOwnerRootPolicyManagement               // the owner's root managing its bucket policy, which no Deny can stop
+	DeniedByKeyPolicy                              // a KMS key policy allows neither the requester nor its account
 )
 
 var reasonNames = [...]string{
 	"ImplicitDeny", "ExplicitDeny", "DeniedByBoundary", "DeniedBySession",
 	"CrossAccountNeedsBoth", "AllowedByIdentity", "AllowedByResource",
 	"AllowedByACL", "AllowedCrossAccount", "AllowedOwnerRoot",
-	"AllowedOwnerRootPolicyManagement",
+	"AllowedOwnerRootPolicyManagement", "DeniedByKeyPolicy",
 }
 
 func (r Reason) String() string {
@@ -291,7 +292,7 @@ func Evaluate(in *Input, r *Request) Decision {
 	if keyPolicy && resSide == mNone {
 		// No key policy statement lets the requester (or its account)
 		// in: IAM policies alone give nothing on a KMS key.
-		return Decision{Reason: ImplicitDeny}
+		return Decision{Reason: DeniedByKeyPolicy, Source: SourceResource}
 	}
 	if p.Type == Root {
 		if trust {
