@@ -83,20 +83,20 @@ const (
 	DeniedByBoundary                               // allowed, but outside the permissions boundary
 	DeniedBySession                                // allowed, but outside the session policy
 	CrossAccountNeedsBoth                          // another account's resource: only one side allowed
+	DeniedByKeyPolicy                              // a KMS key policy allows neither the requester nor its account
 	AllowedByIdentity                              // an identity policy allowed (same account)
 	AllowedByResource                              // the resource policy allowed, needing nothing else
 	AllowedByACL                                   // an ACL grant allowed, needing nothing else
 	AllowedCrossAccount                            // identity and resource side both allowed
 	AllowedOwnerRoot                               // the owning account's root user on its own resource
 	AllowedOwnerRootPolicyManagement               // the owner's root managing its bucket policy, which no Deny can stop
-	DeniedByKeyPolicy                              // a KMS key policy allows neither the requester nor its account
 )
 
 var reasonNames = [...]string{
 	"ImplicitDeny", "ExplicitDeny", "DeniedByBoundary", "DeniedBySession",
-	"CrossAccountNeedsBoth", "AllowedByIdentity", "AllowedByResource",
+	"CrossAccountNeedsBoth", "DeniedByKeyPolicy", "AllowedByIdentity", "AllowedByResource",
 	"AllowedByACL", "AllowedCrossAccount", "AllowedOwnerRoot",
-	"AllowedOwnerRootPolicyManagement", "DeniedByKeyPolicy",
+	"AllowedOwnerRootPolicyManagement",
 }
 
 func (r Reason) String() string {

@@ -208,7 +208,7 @@ func TestReasonNames(t *testing.T) {
 			t.Errorf("reason %d has no name", r)
 		}
 	}
-	if len(reasonNames) != int(DeniedByKeyPolicy)+1 {
+	if len(reasonNames) != int(AllowedOwnerRootPolicyManagement)+1 {
 		t.Errorf("reasonNames has %d entries", len(reasonNames))
 	}
 }
