@@ -175,7 +175,14 @@ func testKMS(t *testing.T, bin string) {
 		if !st.KeyRotationEnabled || st.RotationPeriodInDays != nil && *st.RotationPeriodInDays != 365 {
 			t.Fatalf("get-key-rotation-status: %+v", st)
 		}
-		a.run(t, "kms", "rotate-key-on-demand", "--key-id", keyID)
+		if out, err := a.runErr(t, "kms", "rotate-key-on-demand", "--key-id", keyID); err != nil {
+			// CLIs from before 2024 do not know the command; the other CLI
+			// test covers it then.
+			if !strings.Contains(out, "Invalid choice") {
+				t.Fatalf("rotate-key-on-demand: %v\n%s", err, out)
+			}
+			t.Logf("this CLI has no rotate-key-on-demand")
+		}
 		var dec struct{ Plaintext string }
 		a.json(t, &dec, "kms", "decrypt", "--ciphertext-blob", writeBlob(t, "old", blob), "--encryption-context", "purpose=e2e,dept=eng")
 		if dec.Plaintext != plainB64 {
