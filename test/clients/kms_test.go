@@ -274,6 +274,9 @@ func testKMS(t *testing.T, bin string) {
 		mustFail(t, a, "MalformedPolicyDocumentException", "kms", "put-key-policy", "--key-id", keyID, "--policy-name", "default", "--policy", only)
 		a.run(t, "kms", "put-key-policy", "--key-id", keyID, "--policy-name", "default", "--policy", only, "--bypass-policy-lockout-safety-check")
 		alice.run(t, "kms", "decrypt", "--ciphertext-blob", c)
+		// A write by an IAM user: the key policy is decided inside the
+		// key's store transaction, loading her identity policies.
+		alice.run(t, "kms", "enable-key-rotation", "--key-id", keyID)
 		mustFail(t, bob, "AccessDeniedException", "kms", "decrypt", "--ciphertext-blob", c)
 		mustFail(t, a, "AccessDeniedException", "kms", "decrypt", "--ciphertext-blob", c)
 		mustFail(t, a, "MalformedPolicyDocumentException", "kms", "create-key", "--policy", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"kms:*","Resource":"*"}]}`)
@@ -295,6 +298,11 @@ func testKMS(t *testing.T, bin string) {
 	t.Run("protocol", func(t *testing.T) {
 		mustFail(t, a, "NotFoundException", "kms", "get-key-policy", "--key-id", "alias/e2e", "--policy-name", "default")
 		mustFail(t, a, "UnsupportedOperationException", "kms", "list-grants", "--key-id", keyID)
+		// Authentication failures in the JSON protocol's words.
+		bad := a
+		bad.env = append(envWithout(srv.Env(), "AWS_SHARED_CREDENTIALS_FILE"), "AWS_SHARED_CREDENTIALS_FILE=/dev/null",
+			"AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE", "AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")
+		mustFail(t, bad, "UnrecognizedClientException", "kms", "list-keys")
 		// KMS over the plain-HTTP listener is refused.
 		plain := a
 		plain.args = []string{"--endpoint-url", "http://" + srv.HTTPAddr, "--output", "json"}
