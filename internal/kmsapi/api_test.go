@@ -171,7 +171,7 @@ func TestShapes(t *testing.T) {
 	}
 	f.ok(t, root, "CreateAlias", `{"AliasName":"alias/shape","TargetKeyId":"`+id+`"}`, nil)
 	var al struct {
-		Aliases []map[string]any
+		Aliases   []map[string]any
 		Truncated bool
 	}
 	f.ok(t, root, "ListAliases", `{}`, &al)

@@ -100,7 +100,9 @@ func testKMS(t *testing.T, bin string) {
 	t.Run("aliases and listing", func(t *testing.T) {
 		a.run(t, "kms", "create-alias", "--alias-name", "alias/e2e", "--target-key-id", keyID)
 		mustFail(t, a, "AlreadyExistsException", "kms", "create-alias", "--alias-name", "alias/e2e", "--target-key-id", keyID)
-		var aliases struct{ Aliases []struct{ AliasName, AliasArn, TargetKeyId string } }
+		var aliases struct {
+			Aliases []struct{ AliasName, AliasArn, TargetKeyId string }
+		}
 		a.json(t, &aliases, "kms", "list-aliases", "--key-id", keyID)
 		if len(aliases.Aliases) != 1 || aliases.Aliases[0].AliasName != "alias/e2e" || aliases.Aliases[0].TargetKeyId != keyID ||
 			aliases.Aliases[0].AliasArn != "arn:aws:kms:us-east-1:"+acct+":alias/e2e" {
@@ -114,7 +116,9 @@ func testKMS(t *testing.T, bin string) {
 			}
 		}
 		mustFail(t, a, "NotFoundException", "kms", "describe-key", "--key-id", "alias/none")
-		var keys struct{ Keys []struct{ KeyId, KeyArn string } }
+		var keys struct {
+			Keys []struct{ KeyId, KeyArn string }
+		}
 		a.json(t, &keys, "kms", "list-keys")
 		found := false
 		for _, k := range keys.Keys {
@@ -226,7 +230,9 @@ func testKMS(t *testing.T, bin string) {
 	user := func(t *testing.T, name string) awsCLI {
 		t.Helper()
 		a.run(t, "iam", "create-user", "--user-name", name)
-		var k struct{ AccessKey struct{ AccessKeyId, SecretAccessKey string } }
+		var k struct {
+			AccessKey struct{ AccessKeyId, SecretAccessKey string }
+		}
 		a.json(t, &k, "iam", "create-access-key", "--user-name", name)
 		u := a
 		u.env = append(envWithout(srv.Env(), "AWS_SHARED_CREDENTIALS_FILE"), "AWS_SHARED_CREDENTIALS_FILE=/dev/null",
