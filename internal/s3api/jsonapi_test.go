@@ -2,6 +2,9 @@ package s3api
 
 import (
 	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"github.com/coffer-io/coffer/internal/auth/sigv4"
@@ -43,5 +46,17 @@ func TestServiceOp(t *testing.T) {
 	}
 	if !OpKMS.isJSON() || OpKMS.isQuery() || OpIAM.isJSON() {
 		t.Error("OpKMS must be the JSON op and only it")
+	}
+}
+
+func TestUnsignedKMSCall(t *testing.T) {
+	r := httptest.NewRequest(http.MethodPost, "/", strings.NewReader("{}"))
+	r.Header.Set("X-Amz-Target", "TrentService.ListKeys")
+	if got := queryServiceOf(r); got != "kms" {
+		t.Errorf("unsigned KMS call classified as %q", got)
+	}
+	r.Header.Del("X-Amz-Target")
+	if got := queryServiceOf(r); got != "" {
+		t.Errorf("unsigned POST / classified as %q", got)
 	}
 }

@@ -65,6 +65,11 @@ func queryServiceOf(r *http.Request) string {
 	}
 	parts := strings.Split(cred, "/")
 	if len(parts) != 5 {
+		// An unsigned KMS call has no scope; its target still says what
+		// it is, so it is answered in the KMS protocol.
+		if cred == "" && strings.HasPrefix(r.Header.Get("X-Amz-Target"), "TrentService.") {
+			return "kms"
+		}
 		return ""
 	}
 	switch parts[3] {

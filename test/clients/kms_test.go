@@ -309,6 +309,7 @@ func testKMS(t *testing.T, bin string) {
 		bad.env = append(envWithout(srv.Env(), "AWS_SHARED_CREDENTIALS_FILE"), "AWS_SHARED_CREDENTIALS_FILE=/dev/null",
 			"AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE", "AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")
 		mustFail(t, bad, "UnrecognizedClientException", "kms", "list-keys")
+		mustFail(t, a, "MissingAuthenticationTokenException", "kms", "list-keys", "--no-sign-request")
 		// KMS over the plain-HTTP listener is refused.
 		plain := a
 		plain.args = []string{"--endpoint-url", "http://" + srv.HTTPAddr, "--output", "json"}
