@@ -80,6 +80,13 @@ type AuthzRequest struct {
 	// a policy about to be set, and the question is whether it would
 	// still let the caller change the key policy (Op "PutKeyPolicy").
 	LockoutCheck bool
+	// Grants are the key's grants, which allow operations besides the
+	// key policy (not for the lockout check).
+	Grants []Grant
+	// Grant is the grant being created (CreateGrant, for the kms:Grant*
+	// condition keys) or retired (RetireGrant, whose permission only the
+	// grant itself gives).
+	Grant *Grant
 }
 
 // Service is the KMS. It is safe for concurrent use.
@@ -260,6 +267,7 @@ func (s *Service) authorizeReq(ctx context.Context, req *AuthzRequest, r *KeyRec
 		return nil
 	}
 	req.Key = r.Key.clone()
+	req.Grants = cloneGrants(r.Grants)
 	if req.Key.KeyManager == KeyManagerAWS {
 		req.Key.Policy = s.ManagedPolicy(r.Key.AccountID)
 	}

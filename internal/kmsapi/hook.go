@@ -2,8 +2,12 @@ package kmsapi
 
 import (
 	"context"
+	"encoding/json"
+	"slices"
 	"sort"
+	"strings"
 
+	"github.com/coffer-io/coffer/internal/auth/authn"
 	"github.com/coffer-io/coffer/internal/authz"
 	"github.com/coffer-io/coffer/internal/kms"
 )
@@ -29,13 +33,23 @@ func KeyPolicyHook(a authz.Authorizer) func(context.Context, *kms.AuthzRequest) 
 			return &kms.Error{Code: CodeAccessDenied, Message: "Anonymous requests cannot use KMS keys."}
 		}
 		action := "kms:" + r.Op
+		if r.Op == "RetireGrant" && r.Grant != nil && mayRetire(c.Principal, r.Grant) {
+			return nil
+		}
+		pol := r.Key.Policy
+		if len(r.Grants) > 0 && !r.LockoutCheck {
+			var err error
+			if pol, err = withGrants(pol, r.Grants); err != nil {
+				return err
+			}
+		}
 		d := a.Authorize(ctx, &authz.Request{
 			Principal:     c.Principal,
 			Actions:       []string{action},
 			Resource:      r.Key.ARN,
 			ResourceOwner: r.Key.AccountID,
 			Conditions:    keyConditions(c, r),
-			KeyPolicy:     r.Key.Policy,
+			KeyPolicy:     pol,
 		})
 		if d.Allowed {
 			return nil
@@ -82,5 +96,99 @@ func keyConditions(c *authz.Caller, r *kms.AuthzRequest) map[string][]string {
 	if r.Alias != "" {
 		cond["kms:RequestAlias"] = []string{r.Alias}
 	}
+	if g := r.Grant; g != nil && r.Op == "CreateGrant" {
+		cond["kms:GranteePrincipal"] = []string{g.GranteePrincipal}
+		if g.RetiringPrincipal != "" {
+			cond["kms:RetiringPrincipal"] = []string{g.RetiringPrincipal}
+		}
+		cond["kms:GrantOperations"] = append([]string(nil), g.Operations...)
+		cond["kms:GrantIsForAWSResource"] = []string{"false"}
+		switch {
+		case g.EncryptionContextEquals != nil:
+			cond["kms:GrantConstraintType"] = []string{"EncryptionContextEquals"}
+		case g.EncryptionContextSubset != nil:
+			cond["kms:GrantConstraintType"] = []string{"EncryptionContextSubset"}
+		}
+	}
 	return cond
+}
+
+// mayRetire applies AWS's rule for RetireGrant, a permission only grants
+// give: the retiring principal, the grantee of a grant that allows
+// RetireGrant, and the account that created the grant may retire it.
+func mayRetire(p *authn.Principal, g *kms.Grant) bool {
+	arn := p.ARN
+	if p.Session != nil && p.Session.RoleARN != "" {
+		if arn == g.RetiringPrincipal || p.Session.RoleARN == g.RetiringPrincipal {
+			return true
+		}
+		if slices.Contains(g.Operations, "RetireGrant") && (arn == g.GranteePrincipal || p.Session.RoleARN == g.GranteePrincipal) {
+			return true
+		}
+	}
+	switch {
+	case arn == g.RetiringPrincipal:
+		return true
+	case arn == g.GranteePrincipal && slices.Contains(g.Operations, "RetireGrant"):
+		return true
+	case p.IsRoot() && arn == g.IssuingAccount:
+		return true
+	}
+	return false
+}
+
+// withGrants returns the key policy with one Allow statement per grant:
+// a grant then counts exactly as a key policy statement naming its grantee
+// would (directly for a user or role, by delegation for an account), and
+// an explicit deny anywhere still wins. Constraints become conditions on
+// the encryption context.
+func withGrants(policy []byte, grants []kms.Grant) ([]byte, error) {
+	var doc map[string]any
+	if err := json.Unmarshal(policy, &doc); err != nil {
+		return nil, err
+	}
+	stmts, ok := doc["Statement"].([]any)
+	if !ok {
+		stmts = []any{doc["Statement"]}
+	}
+	for _, g := range grants {
+		acts := make([]string, len(g.Operations))
+		for i, op := range g.Operations {
+			acts[i] = "kms:" + op
+		}
+		st := map[string]any{
+			"Sid": "Grant " + g.ID, "Effect": "Allow", "Principal": map[string]string{"AWS": g.GranteePrincipal},
+			"Action": acts, "Resource": "*",
+		}
+		if strings.HasSuffix(g.GranteePrincipal, ".amazonaws.com") {
+			st["Principal"] = map[string]string{"Service": g.GranteePrincipal}
+		}
+		cond := map[string]any{}
+		ec := g.EncryptionContextSubset
+		if g.EncryptionContextEquals != nil {
+			ec = g.EncryptionContextEquals
+			if len(ec) == 0 {
+				cond["Null"] = map[string]string{"kms:EncryptionContextKeys": "true"}
+			} else {
+				keys := make([]string, 0, len(ec))
+				for k := range ec {
+					keys = append(keys, k)
+				}
+				cond["ForAllValues:StringEquals"] = map[string]any{"kms:EncryptionContextKeys": keys}
+			}
+		}
+		if len(ec) > 0 {
+			eq := map[string]string{}
+			for k, v := range ec {
+				eq["kms:EncryptionContext:"+k] = v
+			}
+			cond["StringEquals"] = eq
+		}
+		if len(cond) > 0 {
+			st["Condition"] = cond
+		}
+		stmts = append(stmts, st)
+	}
+	doc["Statement"] = stmts
+	return json.Marshal(doc)
 }

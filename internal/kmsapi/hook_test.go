@@ -153,3 +153,93 @@ func jsonString(s string) string {
 }
 
 func contains(b []byte, s string) bool { return strings.Contains(string(b), s) }
+
+// TestGrants checks grants: they allow their operations to their grantee
+// (directly, or through IAM for an account grantee), within their
+// constraints, until retired or revoked; explicit denies still win.
+func TestGrants(t *testing.T) {
+	f := newFixture(t)
+	root := rootOf(acct)
+	carol, erin := userOf(acct, "carol"), userOf(acct, "erin") // no identity policies
+	id := f.createKey(t, root, `{}`)
+	var enc struct{ CiphertextBlob string }
+	f.ok(t, root, "Encrypt", `{"KeyId":"`+id+`","Plaintext":"aGk=","EncryptionContext":{"dept":"eng"}}`, &enc)
+	decrypt := func(p *authn.Principal, ec string, tokens string) string {
+		body := `{"CiphertextBlob":"` + enc.CiphertextBlob + `","EncryptionContext":` + ec
+		if tokens != "" {
+			body += `,"GrantTokens":["` + tokens + `"]`
+		}
+		return f.call(p, "Decrypt", body+"}").ErrorCode
+	}
+	if code := decrypt(carol, `{"dept":"eng"}`, ""); code != CodeAccessDenied {
+		t.Fatalf("before the grant: %q", code)
+	}
+	var g struct{ GrantToken, GrantId string }
+	f.ok(t, root, "CreateGrant", `{"KeyId":"`+id+`","GranteePrincipal":"`+carol.ARN+`","RetiringPrincipal":"`+erin.ARN+`",`+
+		`"Operations":["Decrypt","Decrypt"],"Constraints":{"EncryptionContextSubset":{"dept":"eng"}},"Name":"carol-decrypt"}`, &g)
+	if len(g.GrantId) != 64 || g.GrantToken == "" {
+		t.Fatalf("CreateGrant = %+v", g)
+	}
+	if code := decrypt(carol, `{"dept":"eng"}`, g.GrantToken); code != "" {
+		t.Fatalf("grantee within the constraint: %q", code)
+	}
+	if code := decrypt(erin, `{"dept":"eng"}`, ""); code != CodeAccessDenied {
+		t.Fatalf("not the grantee: %q", code)
+	}
+	if code := f.call(carol, "Encrypt", `{"KeyId":"`+id+`","Plaintext":"aGk=","EncryptionContext":{"dept":"eng"}}`).ErrorCode; code != CodeAccessDenied {
+		t.Fatalf("operation not granted: %q", code)
+	}
+	var ck struct{ CiphertextBlob string }
+	f.ok(t, root, "Encrypt", `{"KeyId":"`+id+`","Plaintext":"aGk=","EncryptionContext":{"dept":"ops"}}`, &ck)
+	if code := f.call(carol, "Decrypt", `{"CiphertextBlob":"`+ck.CiphertextBlob+`","EncryptionContext":{"dept":"ops"}}`).ErrorCode; code != CodeAccessDenied {
+		t.Fatalf("outside the constraint: %q", code)
+	}
+	var lg struct {
+		Grants []struct {
+			KeyId, GrantId, Name, GranteePrincipal, RetiringPrincipal, IssuingAccount string
+			Operations                                                                []string
+			Constraints                                                               struct{ EncryptionContextSubset map[string]string }
+		}
+	}
+	f.ok(t, root, "ListGrants", `{"KeyId":"`+id+`"}`, &lg)
+	if len(lg.Grants) != 1 || lg.Grants[0].GrantId != g.GrantId || lg.Grants[0].Name != "carol-decrypt" ||
+		lg.Grants[0].IssuingAccount != root.ARN || len(lg.Grants[0].Operations) != 1 || lg.Grants[0].Constraints.EncryptionContextSubset["dept"] != "eng" ||
+		lg.Grants[0].KeyId != "arn:aws:kms:us-east-1:"+acct+":key/"+id {
+		t.Fatalf("ListGrants = %+v", lg)
+	}
+	// An explicit deny in the key policy beats the grant.
+	deny := `{"Version":"2012-10-17","Statement":[
+ {"Sid":"Enable IAM User Permissions","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::` + acct + `:root"},"Action":"kms:*","Resource":"*"},
+ {"Sid":"No carol","Effect":"Deny","Principal":{"AWS":"` + carol.ARN + `"},"Action":"kms:*","Resource":"*"}]}`
+	f.ok(t, root, "PutKeyPolicy", `{"KeyId":"`+id+`","Policy":`+jsonString(deny)+`}`, nil)
+	if code := decrypt(carol, `{"dept":"eng"}`, ""); code != CodeAccessDenied {
+		t.Fatalf("grant against an explicit deny: %q", code)
+	}
+	f.ok(t, root, "PutKeyPolicy", `{"KeyId":"`+id+`","Policy":`+jsonString(string(kms.DefaultPolicy(acct)))+`}`, nil)
+	// Only the retiring principal (or the grantee with RetireGrant, or
+	// the creating account) may retire; carol may not.
+	if code := f.call(carol, "RetireGrant", `{"GrantToken":"`+g.GrantToken+`"}`).ErrorCode; code != CodeAccessDenied {
+		t.Fatalf("grantee without RetireGrant retiring: %q", code)
+	}
+	f.ok(t, erin, "RetireGrant", `{"GrantToken":"`+g.GrantToken+`"}`, nil)
+	if code := decrypt(carol, `{"dept":"eng"}`, ""); code != CodeAccessDenied {
+		t.Fatalf("after retirement: %q", code)
+	}
+	// An exact-context grant to the account delegates to IAM; revoking
+	// ends it.
+	f.ids[acct+"/erin"] = []string{`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"kms:Decrypt","Resource":"*"}]}`}
+	other := f.createKey(t, root, `{"Policy":`+jsonString(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"`+root.ARN+`"},"Action":["kms:CreateGrant","kms:RevokeGrant","kms:ListGrants","kms:Encrypt","kms:PutKeyPolicy"],"Resource":"*"}]}`)+`}`)
+	var blob struct{ CiphertextBlob string }
+	f.ok(t, root, "Encrypt", `{"KeyId":"`+other+`","Plaintext":"aGk=","EncryptionContext":{"a":"1"}}`, &blob)
+	f.ok(t, root, "CreateGrant", `{"KeyId":"`+other+`","GranteePrincipal":"`+root.ARN+`","Operations":["Decrypt"],"Constraints":{"EncryptionContextEquals":{"a":"1"}}}`, &g)
+	if code := f.call(erin, "Decrypt", `{"CiphertextBlob":"`+blob.CiphertextBlob+`","EncryptionContext":{"a":"1"}}`).ErrorCode; code != "" {
+		t.Fatalf("account grant through IAM: %q", code)
+	}
+	if code := f.call(carol, "Decrypt", `{"CiphertextBlob":"`+blob.CiphertextBlob+`","EncryptionContext":{"a":"1"}}`).ErrorCode; code != CodeAccessDenied {
+		t.Fatalf("account grant without IAM: %q", code)
+	}
+	f.ok(t, root, "RevokeGrant", `{"KeyId":"`+other+`","GrantId":"`+g.GrantId+`"}`, nil)
+	if code := f.call(erin, "Decrypt", `{"CiphertextBlob":"`+blob.CiphertextBlob+`","EncryptionContext":{"a":"1"}}`).ErrorCode; code != CodeAccessDenied {
+		t.Fatalf("after revocation: %q", code)
+	}
+}

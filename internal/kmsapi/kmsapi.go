@@ -107,12 +107,16 @@ func init() {
 		"GetKeyPolicy":                    {(*Handler).getKeyPolicy, scopeKey},
 		"PutKeyPolicy":                    {(*Handler).putKeyPolicy, scopeKey},
 		"ListKeyPolicies":                 {(*Handler).listKeyPolicies, scopeKey},
+		"CreateGrant":                     {(*Handler).createGrant, scopeKey},
+		"ListGrants":                      {(*Handler).listGrants, scopeKey},
+		"RetireGrant":                     {(*Handler).retireGrant, scopeKey},
+		"RevokeGrant":                     {(*Handler).revokeGrant, scopeKey},
 	}
 	// AWS KMS operations Coffer does not serve: asymmetric and HMAC keys,
-	// grants, tags, custom key stores, multi-Region keys, imported
-	// material.
+	// listing retirable grants, tags, custom key stores, multi-Region
+	// keys, imported material.
 	for _, name := range []string{
-		"CreateGrant", "ListGrants", "ListRetirableGrants", "RetireGrant", "RevokeGrant",
+		"ListRetirableGrants",
 		"TagResource", "UntagResource", "ListResourceTags", "UpdateKeyDescription",
 		"Sign", "Verify", "GetPublicKey", "GenerateDataKeyPair", "GenerateDataKeyPairWithoutPlaintext",
 		"GenerateMac", "VerifyMac", "DeriveSharedSecret", "ListKeyRotations",
