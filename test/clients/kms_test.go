@@ -287,6 +287,30 @@ func testKMS(t *testing.T, bin string) {
 		mustFail(t, a, "AccessDeniedException", "kms", "decrypt", "--ciphertext-blob", c)
 		mustFail(t, a, "MalformedPolicyDocumentException", "kms", "create-key", "--policy", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"kms:*","Resource":"*"}]}`)
 
+		// Grants: carol, without any policy, decrypts through a grant
+		// limited to a context, until the account retires it.
+		var gk kmsKeyMetadata
+		a.json(t, &gk, "kms", "create-key")
+		gid := gk.KeyMetadata.KeyId
+		var genc struct{ CiphertextBlob string }
+		a.json(t, &genc, "kms", "encrypt", "--key-id", gid, "--plaintext", "fileb://"+plainFile, "--encryption-context", "app=e2e")
+		gc := writeBlob(t, "grant", genc.CiphertextBlob)
+		mustFail(t, carol, "AccessDeniedException", "kms", "decrypt", "--ciphertext-blob", gc, "--encryption-context", "app=e2e")
+		var grant struct{ GrantId, GrantToken string }
+		a.json(t, &grant, "kms", "create-grant", "--key-id", gid, "--grantee-principal", "arn:aws:iam::"+acct+":user/carol",
+			"--operations", "Decrypt", "--constraints", "EncryptionContextSubset={app=e2e}", "--name", "carol")
+		carol.run(t, "kms", "decrypt", "--ciphertext-blob", gc, "--encryption-context", "app=e2e", "--grant-tokens", grant.GrantToken)
+		var grants struct {
+			Grants []struct{ GrantId, Name, GranteePrincipal string }
+		}
+		a.json(t, &grants, "kms", "list-grants", "--key-id", gid)
+		if len(grants.Grants) != 1 || grants.Grants[0].GrantId != grant.GrantId || grants.Grants[0].Name != "carol" {
+			t.Fatalf("list-grants: %+v", grants)
+		}
+		mustFail(t, carol, "AccessDeniedException", "kms", "retire-grant", "--grant-token", grant.GrantToken)
+		a.run(t, "kms", "retire-grant", "--grant-token", grant.GrantToken)
+		mustFail(t, carol, "AccessDeniedException", "kms", "decrypt", "--ciphertext-blob", gc, "--encryption-context", "app=e2e")
+
 		// The AWS-managed aws/s3 key: metadata for the account, use only
 		// through S3. Writing an object creates it.
 		a.run(t, "s3api", "create-bucket", "--bucket", "kms-e2e")
@@ -303,7 +327,7 @@ func testKMS(t *testing.T, bin string) {
 
 	t.Run("protocol", func(t *testing.T) {
 		mustFail(t, a, "NotFoundException", "kms", "get-key-policy", "--key-id", "alias/e2e", "--policy-name", "default")
-		mustFail(t, a, "UnsupportedOperationException", "kms", "list-grants", "--key-id", keyID)
+		mustFail(t, a, "UnsupportedOperationException", "kms", "list-retirable-grants", "--retiring-principal", "arn:aws:iam::"+acct+":root")
 		// Authentication failures in the JSON protocol's words.
 		bad := a
 		bad.env = append(envWithout(srv.Env(), "AWS_SHARED_CREDENTIALS_FILE"), "AWS_SHARED_CREDENTIALS_FILE=/dev/null",
