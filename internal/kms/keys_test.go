@@ -434,3 +434,56 @@ func TestAuthorizeHookSees(t *testing.T) {
 	_, err = f.svc.CreateKey(ctx, acct, kms.CreateKeyInput{Policy: p, BypassPolicyLockoutSafetyCheck: true})
 	wantCode(t, err, "")
 }
+
+func TestGrantsLifecycle(t *testing.T) {
+	f := newFixture(t)
+	k := f.key(t, acct)
+	in := kms.CreateGrantInput{KeyID: k.ARN, GranteePrincipal: "arn:aws:iam::" + acct + ":user/u", Operations: []string{"Encrypt", "Decrypt"},
+		EncryptionContextSubset: map[string]string{"a": "b"}}
+	id, tok, err := f.svc.CreateGrant(ctx, acct, in)
+	if err != nil || len(id) != 64 {
+		t.Fatalf("CreateGrant = %q, %v", id, err)
+	}
+	wantCode(t, kms.CheckGrantTokens([]string{tok}), "")
+	wantCode(t, kms.CheckGrantTokens([]string{"nope"}), kms.CodeInvalidGrantToken)
+	gs, _, err := f.svc.ListGrants(ctx, acct, k.ID, "", "", kms.Page{})
+	if err != nil || len(gs) != 1 || gs[0].ID != id || gs[0].IssuingAccount != "arn:aws:iam::"+acct+":root" || gs[0].Operations[0] != "Decrypt" {
+		t.Fatalf("ListGrants = %+v, %v", gs, err)
+	}
+	// Returned grants are copies.
+	gs[0].Operations[0] = "CreateGrant"
+	gs, _, _ = f.svc.ListGrants(ctx, acct, k.ID, id, "", kms.Page{})
+	if gs[0].Operations[0] != "Decrypt" {
+		t.Fatal("ListGrants shares memory with the store")
+	}
+	for i := 0; i < 2; i++ {
+		if _, _, err := f.svc.CreateGrant(ctx, acct, in); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p1, next, err := f.svc.ListGrants(ctx, acct, k.ID, "", "", kms.Page{Limit: 2})
+	if err != nil || len(p1) != 2 || next == "" {
+		t.Fatalf("page 1: %d %q %v", len(p1), next, err)
+	}
+	p2, next, err := f.svc.ListGrants(ctx, acct, k.ID, "", "", kms.Page{Limit: 2, Marker: next})
+	if err != nil || len(p2) != 1 || next != "" || p2[0].ID == p1[0].ID || p2[0].ID == p1[1].ID {
+		t.Fatalf("page 2: %+v %q %v", p2, next, err)
+	}
+	wantCode(t, f.svc.RevokeGrant(ctx, acct, k.ID, id), "")
+	wantCode(t, f.svc.RevokeGrant(ctx, acct, k.ID, id), kms.CodeNotFound)
+	wantCode(t, f.svc.RetireGrant(ctx, acct, tok, "", ""), kms.CodeNotFound)
+	wantCode(t, f.svc.RetireGrant(ctx, acct, "", k.ID, p2[0].ID), "")
+	// Decrypt and Encrypt keep working for internal callers; grants do
+	// not change the key otherwise.
+	if _, err := f.svc.Encrypt(ctx, acct, k.ID, []byte("x"), nil); err != nil {
+		t.Fatal(err)
+	}
+	bad := in
+	bad.Operations = []string{"Sign"}
+	_, _, err = f.svc.CreateGrant(ctx, acct, bad)
+	wantCode(t, err, kms.CodeValidation)
+	bad = in
+	bad.GranteePrincipal = "*"
+	_, _, err = f.svc.CreateGrant(ctx, acct, bad)
+	wantCode(t, err, kms.CodeValidation)
+}

@@ -195,6 +195,12 @@ func (h *Handler) Serve(ctx context.Context, caller *authn.Principal, op string,
 		out, err = info.handle(h, c)
 	}
 	if err != nil {
+		if c.resource == "" {
+			// A refused or failed call is audited with the key it named.
+			var named struct{ KeyId string }
+			_ = json.Unmarshal(body, &named)
+			c.resource = named.KeyId
+		}
 		e := toWire(err)
 		if e.Status >= 500 {
 			h.log().Error("KMS request failed", "request_id", requestID, "op", op, "err", err)
