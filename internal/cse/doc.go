@@ -1,0 +1,2 @@
+// Package cse placeholder
+package cse
