@@ -165,7 +165,14 @@ func mustB64(s string) []byte {
 
 func TestFormatDetection(t *testing.T) {
 	good := map[string]string{MetaKeyV2: "AAAA", MetaIV: b64.EncodeToString(make([]byte, 12)), MetaWrapAlg: WrapAESGCM, MetaCEKAlg: CEKAESGCM, MetaMatDesc: "{}"}
-	plus := func(k, v string) map[string]string { m := map[string]string{}; for a, b := range good { m[a] = b }; m[k] = v; return m }
+	plus := func(k, v string) map[string]string {
+		m := map[string]string{}
+		for a, b := range good {
+			m[a] = b
+		}
+		m[k] = v
+		return m
+	}
 	minus := func(k string) map[string]string { m := plus("", ""); delete(m, ""); delete(m, k); return m }
 	for _, tc := range []struct {
 		name string

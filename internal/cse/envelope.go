@@ -13,15 +13,15 @@ import (
 // Metadata keys of the S3 Encryption Client formats, without the
 // x-amz-meta- prefix S3 adds on the wire.
 const (
-	MetaKeyV1        = "x-amz-key"
-	MetaKeyV2        = "x-amz-key-v2"
-	MetaKeyV3        = "x-amz-3"
-	MetaIV           = "x-amz-iv"
-	MetaMatDesc      = "x-amz-matdesc"
-	MetaCEKAlg       = "x-amz-cek-alg"
-	MetaWrapAlg      = "x-amz-wrap-alg"
-	MetaTagLen       = "x-amz-tag-len"
-	MetaPlainLen     = "x-amz-unencrypted-content-length"
+	MetaKeyV1         = "x-amz-key"
+	MetaKeyV2         = "x-amz-key-v2"
+	MetaKeyV3         = "x-amz-3"
+	MetaIV            = "x-amz-iv"
+	MetaMatDesc       = "x-amz-matdesc"
+	MetaCEKAlg        = "x-amz-cek-alg"
+	MetaWrapAlg       = "x-amz-wrap-alg"
+	MetaTagLen        = "x-amz-tag-len"
+	MetaPlainLen      = "x-amz-unencrypted-content-length"
 	InstructionSuffix = ".instruction"
 )
 
