@@ -5,6 +5,8 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
+	"crypto/x509"
+	"encoding/pem"
 	"errors"
 	"io"
 	"os"
@@ -269,5 +271,42 @@ func TestAtomicFile(t *testing.T) {
 	}
 	if ents, _ := os.ReadDir(dir); len(ents) != 1 {
 		t.Fatalf("left %v", ents)
+	}
+}
+
+func TestParseKeys(t *testing.T) {
+	k := randKey()
+	for _, in := range [][]byte{k, []byte(b64.EncodeToString(k) + "\n")} {
+		got, err := ParseAESKey(in)
+		if err != nil || !bytes.Equal(got, k) {
+			t.Fatalf("ParseAESKey: %v", err)
+		}
+	}
+	if _, err := ParseAESKey([]byte("short")); err == nil {
+		t.Fatal("short AES key accepted")
+	}
+	pkcs8, _ := x509.MarshalPKCS8PrivateKey(rsaKey)
+	pkix, _ := x509.MarshalPKIXPublicKey(&rsaKey.PublicKey)
+	small, _ := rsa.GenerateKey(rand.Reader, 1024)
+	for _, tc := range []struct {
+		typ      string
+		der      []byte
+		priv, ok bool
+	}{
+		{"RSA PRIVATE KEY", x509.MarshalPKCS1PrivateKey(rsaKey), true, true},
+		{"PRIVATE KEY", pkcs8, true, true},
+		{"PUBLIC KEY", pkix, false, true},
+		{"RSA PUBLIC KEY", x509.MarshalPKCS1PublicKey(&rsaKey.PublicKey), false, true},
+		{"RSA PRIVATE KEY", x509.MarshalPKCS1PrivateKey(small), true, false},
+		{"CERTIFICATE", pkix, false, false},
+	} {
+		pub, priv, err := ParseRSAKey(pem.EncodeToMemory(&pem.Block{Type: tc.typ, Bytes: tc.der}))
+		if (err == nil) != tc.ok {
+			t.Errorf("%s: err = %v", tc.typ, err)
+			continue
+		}
+		if tc.ok && (pub.N.Cmp(rsaKey.N) != 0 || (priv != nil) != tc.priv) {
+			t.Errorf("%s: wrong key halves", tc.typ)
+		}
 	}
 }
