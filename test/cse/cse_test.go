@@ -250,6 +250,15 @@ func TestLocalKeys(t *testing.T) {
 		e.getEquals("big", bigPlain, "--aes-key-file", aesKey)
 	})
 
+	t.Run("key needing escapes", func(t *testing.T) {
+		key := "dir/a b+c!é(1)*~'%.txt"
+		e.mustCoffer("put", src, e.url(key), "--aes-key-file", aesKey, "--instruction-file")
+		if !e.exists(key + ".instruction") {
+			t.Fatal("no instruction file under the escaped key")
+		}
+		e.getEquals(key, plain, "--aes-key-file", aesKey)
+	})
+
 	t.Run("empty file", func(t *testing.T) {
 		empty, _ := e.file("empty", 0)
 		e.mustCoffer("put", empty, e.url("empty"), "--rsa-key-file", rsaPriv)
