@@ -165,7 +165,7 @@ func (u *Unwrapper) DataKey(ctx context.Context, e *Envelope) ([]byte, error) {
 		if u.AESKey == nil {
 			return nil, fmt.Errorf("%w (%s)", ErrNoKey, e.WrapAlg)
 		}
-		if u.Context != nil && len(u.Context) > 0 {
+		if len(u.Context) > 0 {
 			return nil, errors.New("cse: an encryption context applies to KMS-wrapped objects only")
 		}
 		g, err := aesGCM(u.AESKey)
@@ -184,7 +184,7 @@ func (u *Unwrapper) DataKey(ctx context.Context, e *Envelope) ([]byte, error) {
 		if u.RSAKey == nil {
 			return nil, fmt.Errorf("%w (%s)", ErrNoKey, e.WrapAlg)
 		}
-		if u.Context != nil && len(u.Context) > 0 {
+		if len(u.Context) > 0 {
 			return nil, errors.New("cse: an encryption context applies to KMS-wrapped objects only")
 		}
 		pseudo, err := rsa.DecryptOAEP(sha1.New(), nil, u.RSAKey, wrapped, nil)

@@ -1,3 +1,5 @@
+//lint:file-ignore SA1019 aws-sdk-go v1 is deprecated, but its s3crypto is the S3 Encryption Client these tests prove interoperability with.
+
 package cse
 
 import (

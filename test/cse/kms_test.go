@@ -1,3 +1,5 @@
+//lint:file-ignore SA1019 aws-sdk-go v1 is deprecated, but its s3crypto is the S3 Encryption Client these tests prove interoperability with.
+
 package cse
 
 import (
@@ -106,6 +108,14 @@ func TestKMSInterop(t *testing.T) {
 	t.Run("Coffer instruction file, s3crypto decrypts", func(t *testing.T) {
 		e.mustCoffer("put", src, e.url("c2"), "--kms-key-id", keyID, "--instruction-file")
 		if got := sdkGet(t, "c2"); !bytes.Equal(got, plain) {
+			t.Fatal("s3crypto decrypted different bytes")
+		}
+	})
+
+	t.Run("Coffer multipart, s3crypto decrypts", func(t *testing.T) {
+		big, bigPlain := e.file("big.bin", 10<<20+3)
+		e.mustCoffer("put", big, e.url("c3"), "--kms-key-id", keyID, "--multipart-threshold", "5MiB", "--part-size", "5MiB")
+		if got := sdkGet(t, "c3"); !bytes.Equal(got, bigPlain) {
 			t.Fatal("s3crypto decrypted different bytes")
 		}
 	})
