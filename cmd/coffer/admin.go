@@ -26,6 +26,7 @@ type adminCmd struct {
 	Account           accountCmd `cmd:"" help:"Manage accounts."`
 	PublicAccessBlock pabCmd     `cmd:"" name:"public-access-block" help:"Show or set the account's Block Public Access settings (S3 Control API)."`
 	Root              rootCmd    `cmd:"" help:"Recover an account root offline (lost access key or MFA device)."`
+	Keys              keysCmd    `cmd:"" help:"Escrow the KMS root key: export it under a passphrase, import it back."`
 }
 
 type accountCmd struct {

@@ -42,8 +42,9 @@ type serverCmd struct {
 	HTTPAddress     string        `name:"http-address" help:"Also listen with plain HTTP on this address (off unless set)." env:"COFFER_HTTP_ADDRESS"`
 	Region          string        `help:"Region this server answers as." default:"us-east-1" env:"COFFER_REGION"`
 	Domain          []string      `help:"Base domains for virtual-hosted-style requests (bucket.DOMAIN)." default:"localhost" env:"COFFER_DOMAIN"`
-	TLSCert         string        `name:"tls-cert" help:"TLS certificate (PEM). Default: a certificate from the data directory's own CA." env:"COFFER_TLS_CERT" type:"path"`
+	TLSCert         string        `name:"tls-cert" help:"TLS certificate (PEM); reloaded when the file changes and on SIGHUP. Default: a certificate from the data directory's own CA." env:"COFFER_TLS_CERT" type:"path"`
 	TLSKey          string        `name:"tls-key" help:"TLS private key (PEM)." env:"COFFER_TLS_KEY" type:"path"`
+	TLSMinVersion   string        `name:"tls-min-version" help:"Lowest TLS version accepted: 1.2 or 1.3." default:"1.2" env:"COFFER_TLS_MIN_VERSION"`
 	MaxConnections  int           `help:"Maximum concurrent connections." default:"1024" env:"COFFER_MAX_CONNECTIONS"`
 	IdleTimeout     time.Duration `help:"Cut a connection that sends or receives nothing for this long." default:"60s" env:"COFFER_IDLE_TIMEOUT"`
 	GCInterval      time.Duration `name:"gc-interval" help:"How often unreferenced data is reclaimed." default:"10m" env:"COFFER_GC_INTERVAL"`
@@ -52,10 +53,9 @@ type serverCmd struct {
 	TrustedProxy    []string      `name:"trusted-proxy" help:"CIDR of a reverse proxy whose X-Forwarded-For names the client (aws:SourceIp, audit). Repeatable; forwarded headers from anyone else are ignored." env:"COFFER_TRUSTED_PROXY"`
 	PprofAddress    string        `name:"pprof-address" help:"Serve Go profiling endpoints (net/http/pprof) on this separate address; off unless set. Keep it on loopback." env:"COFFER_PPROF_ADDRESS"`
 
-	// Encryption at rest. The root key itself is never a flag value (it
-	// would show in the process list): a file, or COFFER_ROOT_KEY.
-	RootKeyFile                     string `name:"root-key-file" help:"File holding the KMS root key (base64 of 32 bytes), which protects all data encrypted at rest. Default: the environment's COFFER_ROOT_KEY, else DATA/keys/root.key, created on first start." type:"path"`
-	InsecureDisableEncryptionAtRest bool   `name:"insecure-disable-encryption-at-rest" help:"Write new object data unencrypted. Only for measuring the cost of encryption; never for real data." hidden:""`
+	// Encryption at rest: where the KMS root key lives (keys.go).
+	rootKeyFlags
+	InsecureDisableEncryptionAtRest bool `name:"insecure-disable-encryption-at-rest" help:"Write new object data unencrypted. Only for measuring the cost of encryption; never for real data." hidden:""`
 }
 
 func logger(level string) *slog.Logger {
@@ -85,10 +85,10 @@ func (c *serverCmd) Run() error {
 	defer stop()
 	return server.Run(ctx, server.Options{
 		DataDir: c.Data, Address: c.Address, HTTPAddress: c.HTTPAddress, Region: c.Region,
-		Domains: c.Domain, TLSCert: c.TLSCert, TLSKey: c.TLSKey, MaxConnections: c.MaxConnections,
+		Domains: c.Domain, TLSCert: c.TLSCert, TLSKey: c.TLSKey, TLSMinVersion: c.TLSMinVersion, MaxConnections: c.MaxConnections,
 		IdleTimeout: c.IdleTimeout, GCInterval: c.GCInterval, Logger: logger(c.LogLevel),
 		PprofAddress: c.PprofAddress, NetworkEndpoints: networks, TrustedProxies: proxies,
-		RootKeyFile: c.RootKeyFile, RootKey: os.Getenv("COFFER_ROOT_KEY"),
+		RootKey:                         c.rootKeyConfig(c.Data),
 		InsecureDisableEncryptionAtRest: c.InsecureDisableEncryptionAtRest,
 	}, os.Stdout)
 }

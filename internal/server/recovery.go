@@ -185,7 +185,15 @@ func (rc *Recovery) audit(op string, acct *meta.Account, key *iam.AccessKey, opE
 		e.Outcome = audit.OutcomeFailed
 		e.ErrorCode = errorCode(opErr)
 	}
-	sink, err := audit.OpenFile(filepath.Join(rc.Stores.Dir, "audit", "audit.log"), time.Second)
+	return recordOperatorEvent(rc.Stores.Dir, e, opErr)
+}
+
+// recordOperatorEvent appends an offline operator command's event to
+// DIR/audit/audit.log and returns opErr, or the audit failure when the
+// operation itself succeeded: an unrecorded operation must not look like
+// a clean one.
+func recordOperatorEvent(dir string, e *audit.Event, opErr error) error {
+	sink, err := audit.OpenFile(filepath.Join(dir, "audit", "audit.log"), time.Second)
 	if err == nil {
 		err = sink.Record(context.Background(), e)
 		if cerr := sink.Close(); err == nil {

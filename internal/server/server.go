@@ -16,8 +16,10 @@ import (
 	"net/http/pprof"
 	"net/netip"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/coffer-io/coffer/internal/analyze"
@@ -28,6 +30,7 @@ import (
 	"github.com/coffer-io/coffer/internal/iamapi"
 	"github.com/coffer-io/coffer/internal/kms"
 	"github.com/coffer-io/coffer/internal/objects"
+	"github.com/coffer-io/coffer/internal/rootkey"
 	"github.com/coffer-io/coffer/internal/s3api"
 	"github.com/coffer-io/coffer/internal/storage/meta"
 )
@@ -39,8 +42,9 @@ type Options struct {
 	HTTPAddress    string // plain HTTP listener, only when set
 	Region         string
 	Domains        []string
-	TLSCert        string
+	TLSCert        string // reloaded when the files change, and on SIGHUP
 	TLSKey         string
+	TLSMinVersion  string // "1.2" (default) or "1.3"
 	MaxConnections int
 	IdleTimeout    time.Duration // per read/write on a connection
 	GCInterval     time.Duration
@@ -57,11 +61,10 @@ type Options struct {
 	// KeyLastUsedResolution is how often at most an access key's last
 	// use is written (iam.Service.LastUsedResolution; 1 minute if zero).
 	KeyLastUsedResolution time.Duration
-	// RootKeyFile holds the KMS root key (base64 of 32 bytes);
-	// RootKey is the same, given directly (COFFER_ROOT_KEY). Without
-	// either, DIR/keys/root.key is used, created on first start.
-	RootKeyFile string
-	RootKey     string
+	// RootKey selects where the KMS root key lives (rootkey.Open); its
+	// DataDir is filled in from DataDir. The zero value is
+	// DIR/keys/root.key, created on first start.
+	RootKey rootkey.Config
 	// InsecureDisableEncryptionAtRest writes new object data in clear.
 	// It exists only to measure what encryption costs.
 	InsecureDisableEncryptionAtRest bool
@@ -101,6 +104,10 @@ func Run(ctx context.Context, o Options, out io.Writer) error {
 	if o.GCGrace <= 0 {
 		o.GCGrace = time.Hour
 	}
+	minTLS, err := tlsMinVersion(o.TLSMinVersion)
+	if err != nil {
+		return err
+	}
 	dir, err := filepath.Abs(o.DataDir)
 	if err != nil {
 		return err
@@ -123,14 +130,14 @@ func Run(ctx context.Context, o Options, out io.Writer) error {
 
 	// TLS.
 	var cert tls.Certificate
+	var reloader *certReloader
 	caPath := filepath.Join(dir, "tls", "ca.pem")
 	if o.TLSCert != "" || o.TLSKey != "" {
 		if o.TLSCert == "" || o.TLSKey == "" {
 			return errors.New("--tls-cert and --tls-key go together")
 		}
-		cert, err = tls.LoadX509KeyPair(o.TLSCert, o.TLSKey)
-		if err != nil {
-			return fmt.Errorf("loading TLS certificate: %w", err)
+		if reloader, err = newCertReloader(o.TLSCert, o.TLSKey, log); err != nil {
+			return err
 		}
 		caPath = ""
 	} else {
@@ -155,7 +162,12 @@ func Run(ctx context.Context, o Options, out io.Writer) error {
 	defer sink.Close()
 
 	svc := objects.New(st.Meta, st.Blobs, time.Now, log)
-	rootKey, err := loadRootKey(o.RootKeyFile, o.RootKey, dir, log)
+	o.RootKey.DataDir, o.RootKey.Logger = dir, log
+	keySource, err := rootkey.Open(o.RootKey)
+	if err != nil {
+		return err
+	}
+	rootKey, err := loadRootKey(ctx, keySource, dir, st.Meta.KMS(), log)
 	if err != nil {
 		return err
 	}
@@ -233,7 +245,11 @@ func Run(ctx context.Context, o Options, out io.Writer) error {
 		return err
 	}
 	tlsSrv := newServer()
-	tlsSrv.TLSConfig = tlsConfig(cert)
+	var getCert func(*tls.ClientHelloInfo) (*tls.Certificate, error)
+	if reloader != nil {
+		getCert = reloader.GetCertificate
+	}
+	tlsSrv.TLSConfig = tlsConfig(cert, getCert, minTLS)
 	tlsLn := tls.NewListener(newLimitListener(ln, o.MaxConnections, o.IdleTimeout), tlsSrv.TLSConfig)
 	errc := make(chan error, 2)
 	go func() { errc <- tlsSrv.Serve(tlsLn) }()
@@ -309,6 +325,26 @@ func Run(ctx context.Context, o Options, out io.Writer) error {
 					log.Warn("KMS key rotation failed", "err", err)
 				} else if len(rotated) > 0 {
 					log.Info("rotated KMS keys", "keys", rotated)
+				}
+			case <-gcCtx.Done():
+				return
+			}
+		}
+	}()
+
+	// SIGHUP reloads the certificate files (and never stops the server,
+	// as it would by default).
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	go func() {
+		for {
+			select {
+			case <-hup:
+				if reloader != nil {
+					reloader.Reload("SIGHUP")
+				} else {
+					log.Info("SIGHUP: nothing to reload (the certificate is issued by the data directory's CA)")
 				}
 			case <-gcCtx.Done():
 				return

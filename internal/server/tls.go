@@ -119,12 +119,23 @@ func serverCertificate(ca *x509.Certificate, caKey *ecdsa.PrivateKey, hosts []st
 	return tls.Certificate{Certificate: [][]byte{der, ca.Raw}, PrivateKey: key}, nil
 }
 
-// tlsConfig is the server's TLS policy: TLS 1.2 or newer, and for 1.2 only
-// AEAD cipher suites with forward secrecy.
-func tlsConfig(cert tls.Certificate) *tls.Config {
-	return &tls.Config{
-		MinVersion:   tls.VersionTLS12,
-		Certificates: []tls.Certificate{cert},
+// tlsMinVersion parses --tls-min-version: 1.2 (the default) or 1.3.
+func tlsMinVersion(v string) (uint16, error) {
+	switch v {
+	case "", "1.2":
+		return tls.VersionTLS12, nil
+	case "1.3":
+		return tls.VersionTLS13, nil
+	}
+	return 0, fmt.Errorf("--tls-min-version %q: want 1.2 or 1.3", v)
+}
+
+// tlsConfig is the server's TLS policy: TLS 1.2 or newer (min), and for
+// 1.2 only AEAD cipher suites with forward secrecy. The certificate comes
+// from getCert when set (files that reload), else it is cert.
+func tlsConfig(cert tls.Certificate, getCert func(*tls.ClientHelloInfo) (*tls.Certificate, error), min uint16) *tls.Config {
+	cfg := &tls.Config{
+		MinVersion: min,
 		CipherSuites: []uint16{
 			tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
 			tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
@@ -134,4 +145,10 @@ func tlsConfig(cert tls.Certificate) *tls.Config {
 			tls.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
 		},
 	}
+	if getCert != nil {
+		cfg.GetCertificate = getCert
+	} else {
+		cfg.Certificates = []tls.Certificate{cert}
+	}
+	return cfg
 }

@@ -225,6 +225,9 @@ func (s *Server) Kill() {
 	<-s.done
 }
 
+// Signal sends sig to the server process (SIGHUP reloads certificates).
+func (s *Server) Signal(sig os.Signal) error { return s.cmd.Process.Signal(sig) }
+
 // Restart starts the server again on the same data directory.
 func (s *Server) Restart() {
 	s.Stop()
