@@ -33,11 +33,25 @@ func deps(t *testing.T, pkg string) []string {
 
 func TestPurePackages(t *testing.T) {
 	// Pure packages: no HTTP stack, no storage, nothing from the server.
-	for _, pkg := range []string{"internal/auth/sigv4", "internal/checksum", "internal/mfa", "internal/policy", "internal/analyze", "internal/crypto/stream", "internal/cse"} {
+	for _, pkg := range []string{"internal/auth/sigv4", "internal/checksum", "internal/mfa", "internal/policy", "internal/analyze", "internal/crypto/stream", "internal/clock", "internal/cse"} {
 		for _, d := range deps(t, pkg) {
 			if d == "net/http" || strings.HasPrefix(d, mod+"internal/storage") || strings.HasPrefix(d, mod+"internal/server") || strings.HasPrefix(d, mod+"internal/s3api") {
 				t.Errorf("%s imports %s", pkg, d)
 			}
+		}
+	}
+}
+
+// TestProtectSeesOnlyTheModel: the Object Lock guard is called from inside
+// the metadata store's transactions, so it must depend on nothing but the
+// metadata model (and the standard library): no HTTP, no store, no server.
+func TestProtectSeesOnlyTheModel(t *testing.T) {
+	for _, d := range deps(t, "internal/protect") {
+		if strings.HasPrefix(d, mod) && d != mod+"internal/storage/meta" && d != mod+"internal/protect" {
+			t.Errorf("internal/protect imports %s", d)
+		}
+		if d == "net/http" {
+			t.Errorf("internal/protect imports %s", d)
 		}
 	}
 }

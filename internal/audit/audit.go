@@ -38,6 +38,10 @@ type Event struct {
 	TLSVersion  string `json:"tlsVersion,omitempty"`
 	CipherSuite string `json:"cipherSuite,omitempty"`
 	AuthType    string `json:"authType,omitempty"` // header, presigned, post, anonymous
+	// SSEApplied is how a write was encrypted, as CloudTrail's
+	// additionalEventData.SSEApplied: SSE_S3, SSE_KMS, SSE_C (asked for
+	// by the request) or Default_SSE_S3, Default_SSE_KMS (bucket default).
+	SSEApplied string `json:"sseApplied,omitempty"`
 	// Outcome.
 	Outcome   string        `json:"outcome"` // allowed+success | denied | failed
 	Status    int           `json:"status"`

@@ -43,11 +43,15 @@ type encryptor struct {
 	// clearWrites writes new data unencrypted (benchmarks only); data
 	// already encrypted still reads.
 	clearWrites bool
+	// bk caches SSE-KMS bucket keys (sse.go).
+	bk bucketKeys
 }
 
 // EnableEncryption makes every later write encrypted at rest under keys
 // from k. Reading encrypted data needs it too.
-func (s *Service) EnableEncryption(k *kms.Service) { s.enc = &encryptor{kms: k} }
+func (s *Service) EnableEncryption(k *kms.Service) {
+	s.enc = &encryptor{kms: k, bk: bucketKeys{write: map[string]*bucketKey{}, read: map[string]*bucketKey{}, now: s.now}}
+}
 
 // DisableNewEncryption makes later writes unencrypted while encrypted data
 // still reads. It exists only so benchmarks can measure what encryption
@@ -81,11 +85,37 @@ func (e *encryptor) defaultKey(ctx context.Context, account string) (string, err
 }
 
 // newEnvelope returns a fresh data key and the envelope to record for
-// data written to bucket/key in account.
-func (e *encryptor) newEnvelope(ctx context.Context, account, bucket, key string) ([]byte, *meta.Encryption, error) {
+// data written to bucket/key in account, encrypted as sse says.
+func (e *encryptor) newEnvelope(ctx context.Context, account, bucket, key string, sse *SSE) ([]byte, *meta.Encryption, error) {
 	if account == "" || bucket == "" {
 		return nil, nil, errors.New("objects: encrypted write without an account and bucket")
 	}
+	switch sse.mode() {
+	case meta.SSES3:
+	case meta.SSEKMS:
+		return e.newKMSEnvelope(ctx, sse, bucket, key)
+	case meta.SSEC:
+		if len(sse.CustomerKey) != CustomerKeySize {
+			return nil, nil, errors.New("objects: SSE-C key of the wrong size")
+		}
+		if sse.uploadSecret != nil {
+			secret, err := e.customerSecret(ctx, sse.uploadSecret, bucket, key)
+			if err != nil {
+				return nil, nil, err
+			}
+			defer clear(secret)
+			return sealCustomer(secret, sse.CustomerKey, sse.uploadSecret, bucket, key)
+		}
+		secret, tmpl, err := e.newCustomerSecret(ctx, account, bucket, key)
+		if err != nil {
+			return nil, nil, err
+		}
+		defer clear(secret)
+		return sealCustomer(secret, sse.CustomerKey, tmpl, bucket, key)
+	default:
+		return nil, nil, fmt.Errorf("objects: unknown encryption mode %q", sse.Mode)
+	}
+	ctx = internal(ctx)
 	arn, err := e.defaultKey(ctx, account)
 	if err != nil {
 		return nil, nil, fmt.Errorf("objects: default key of %s: %w", account, err)
@@ -102,21 +132,66 @@ func (e *encryptor) newEnvelope(ctx context.Context, account, bucket, key string
 }
 
 // dataKey unseals the data key of data stored for bucket/key.
-func (e *encryptor) dataKey(ctx context.Context, env *meta.Encryption, bucket, key string) ([]byte, error) {
+func (e *encryptor) dataKey(ctx context.Context, env *meta.Encryption, bucket, key string, keys ReadKeys) ([]byte, error) {
 	if e == nil {
 		return nil, errors.New("objects: encrypted data, but encryption is not configured")
-	}
-	if env.Algorithm != AlgorithmAES256 {
-		return nil, fmt.Errorf("objects: unknown encryption algorithm %q", env.Algorithm)
 	}
 	if len(env.Identity) != identitySize {
 		return nil, fmt.Errorf("%w: identity of %d bytes", ErrDataCorrupt, len(env.Identity))
 	}
+	switch env.Algorithm {
+	case AlgorithmAES256:
+	case meta.SSEKMS:
+		return e.kmsDataKey(ctx, env, bucket, key, keys)
+	case meta.SSEC:
+		if keys.CustomerKey == nil {
+			return nil, ErrCustomerKeyRequired
+		}
+		secret, err := e.customerSecret(ctx, env, bucket, key)
+		if err != nil {
+			return nil, err
+		}
+		defer clear(secret)
+		return openCustomer(secret, keys.CustomerKey, env, bucket, key)
+	default:
+		return nil, fmt.Errorf("objects: unknown encryption algorithm %q", env.Algorithm)
+	}
 	// The caller account only matters for authorization hooks; the key
 	// and its account come from the sealed blob itself.
-	out, err := e.kms.Decrypt(ctx, arnAccount(env.KeyID), env.SealedKey, "", encryptionContext(bucket, key))
+	out, err := e.kms.Decrypt(internal(ctx), arnAccount(env.KeyID), env.SealedKey, "", encryptionContext(bucket, key))
 	if err != nil {
-		return nil, fmt.Errorf("objects: unseal data key of %s/%s: %w", bucket, key, err)
+		return nil, unsealErr("unseal data key of "+bucket+"/"+key, err)
+	}
+	if len(out.Plaintext) != stream.KeySize {
+		return nil, fmt.Errorf("objects: data key of %d bytes", len(out.Plaintext))
+	}
+	return out.Plaintext, nil
+}
+
+// kmsDataKey unseals an SSE-KMS data key on the requester's behalf.
+func (e *encryptor) kmsDataKey(ctx context.Context, env *meta.Encryption, bucket, key string, keys ReadKeys) ([]byte, error) {
+	ec, err := EncryptionContext(env, bucket, key)
+	if err != nil {
+		return nil, err
+	}
+	requester := keys.Requester
+	if requester == "" {
+		requester = arnAccount(env.KeyID)
+	}
+	if env.BucketKey {
+		bk, err := e.openBucketKey(ctx, requester, env, ec)
+		if err != nil {
+			return nil, unsealErr("unseal bucket key of "+bucket, err)
+		}
+		dk, err := openLocal(bk, env.LocalKey, sealAAD(meta.SSEKMS, env.Identity, bucket, key))
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrDataCorrupt, err)
+		}
+		return dk, nil
+	}
+	out, err := e.kms.Decrypt(ctx, requester, env.SealedKey, "", ec)
+	if err != nil {
+		return nil, unsealErr("unseal data key of "+bucket+"/"+key, err)
 	}
 	if len(out.Plaintext) != stream.KeySize {
 		return nil, fmt.Errorf("objects: data key of %d bytes", len(out.Plaintext))

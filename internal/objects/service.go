@@ -118,6 +118,8 @@ type WriteInput struct {
 	// account whose aws/s3 key seals the data key, and the object whose
 	// name the sealed key is bound to. Required when encrypting.
 	Account, Bucket, Key string
+	// SSE chooses SSE-KMS or SSE-C (nil: SSE-S3).
+	SSE *SSE
 }
 
 // WriteResult describes stored data: a committed blob, or inline bytes.
@@ -128,6 +130,8 @@ type WriteResult struct {
 	// Encryption is the envelope to record with the data (nil: clear).
 	Encryption *meta.Encryption
 	inline     bool
+	// etag overrides the MD5 ETag (SSE-KMS, SSE-C).
+	etag string
 }
 
 // Size is the number of plaintext bytes written.
@@ -141,8 +145,14 @@ func (w *WriteResult) Data() ([]meta.BlobRef, []byte) {
 	return []meta.BlobRef{w.Blob}, nil
 }
 
-// ETag returns the quoted hex MD5 of the written body.
-func (w *WriteResult) ETag() string { return `"` + hex.EncodeToString(w.Hasher.MD5()) + `"` }
+// ETag returns the quoted hex MD5 of the written body; for SSE-KMS and
+// SSE-C, as in AWS, an opaque value instead.
+func (w *WriteResult) ETag() string {
+	if w.etag != "" {
+		return w.etag
+	}
+	return `"` + hex.EncodeToString(w.Hasher.MD5()) + `"`
+}
 
 // WriteBlob streams a body into a new, committed blob. On any error no blob
 // remains.
@@ -156,11 +166,21 @@ func (s *Service) WriteBlob(ctx context.Context, in WriteInput) (*WriteResult, e
 	if s.Encrypting() {
 		// The identity and key are fixed before any data arrives, so a
 		// retried or concurrent write of the same name never reuses them.
-		if dataKey, env, err = s.enc.newEnvelope(ctx, in.Account, in.Bucket, in.Key); err != nil {
+		if dataKey, env, err = s.enc.newEnvelope(ctx, in.Account, in.Bucket, in.Key, in.SSE); err != nil {
 			return nil, err
 		}
 		defer clear(dataKey)
+	} else if in.SSE.mode() != meta.SSES3 {
+		return nil, errors.New("objects: SSE-KMS or SSE-C without encryption at rest")
 	}
+	res, err := s.writeBlob(ctx, in, h, dataKey, env)
+	if err == nil && env != nil && env.Algorithm != AlgorithmAES256 {
+		res.etag = sealedETag(dataKey, h.MD5())
+	}
+	return res, err
+}
+
+func (s *Service) writeBlob(ctx context.Context, in WriteInput, h *checksum.MultiHasher, dataKey []byte, env *meta.Encryption) (*WriteResult, error) {
 	if in.AllowInline && in.Size >= 0 && in.Size <= s.InlineMax && in.Size <= in.MaxSize {
 		return s.writeInline(in, h, dataKey, env)
 	}
@@ -324,6 +344,7 @@ func (p *readerPart) readAt(b []byte, off int64) (int, error) {
 	p.once.Do(func() {
 		dk, err := p.open()
 		if err != nil {
+			// Not data corruption: a wrong SSE-C key, a KMS refusal.
 			p.decErr = err
 			return
 		}
@@ -332,7 +353,7 @@ func (p *readerPart) readAt(b []byte, off int64) (int, error) {
 		if p.decErr == nil && p.dec.Size() != p.size {
 			p.decErr = fmt.Errorf("plaintext of %d bytes, record says %d", p.dec.Size(), p.size)
 		}
-		if p.decErr != nil && !errors.Is(p.decErr, ErrDataCorrupt) {
+		if p.decErr != nil && !errors.Is(p.decErr, ErrDataCorrupt) && !errors.Is(p.decErr, ErrCustomerKeyMismatch) {
 			p.decErr = fmt.Errorf("%w: %w", ErrDataCorrupt, p.decErr)
 		}
 	})
@@ -346,12 +367,18 @@ func (p *readerPart) readAt(b []byte, off int64) (int, error) {
 	return n, err
 }
 
-// Open opens a version's data for reading.
+// Open opens a version's data for reading (SSE-S3 or unencrypted).
 func (s *Service) Open(ctx context.Context, v *meta.ObjectVersion) (*Reader, error) {
+	return s.OpenWith(ctx, v, ReadKeys{})
+}
+
+// OpenWith opens a version's data for reading with keys (the SSE-C key,
+// the requester of SSE-KMS).
+func (s *Service) OpenWith(ctx context.Context, v *meta.ObjectVersion, keys ReadKeys) (*Reader, error) {
 	// The data key is unsealed later, possibly after ctx's request moved
 	// on to writing the body; cancellation still applies.
 	unseal := func(env *meta.Encryption) func() ([]byte, error) {
-		return func() ([]byte, error) { return s.enc.dataKey(ctx, env, v.Bucket, v.Key) }
+		return func() ([]byte, error) { return s.enc.dataKey(ctx, env, v.Bucket, v.Key, keys) }
 	}
 	if len(v.Blobs) == 0 {
 		p := &readerPart{src: bytes.NewReader(v.Inline), stored: int64(len(v.Inline)), size: v.Size, env: v.Encryption}

@@ -65,6 +65,10 @@ func (h *Handler) getObjectAttributes(w http.ResponseWriter, r *http.Request, rq
 	if err != nil {
 		return err
 	}
+	// An SSE-C object's attributes need its key, as its data does.
+	if _, _, err := h.readKeys(r, rq, v, "X-Amz-Server-Side-Encryption-Customer-"); err != nil {
+		return err
+	}
 	if err := evalConditions(r.Header, v.ETag, v.LastModified, ""); err != nil {
 		return err
 	}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/coffer-io/coffer/internal/lifecycle"
 	"github.com/coffer-io/coffer/internal/s3api/s3err"
 	"github.com/coffer-io/coffer/internal/storage/meta"
 )
@@ -96,8 +97,13 @@ type createBucketConfiguration struct {
 }
 
 func (h *Handler) createBucket(w http.ResponseWriter, r *http.Request, rq *request) error {
-	if v := r.Header.Get("X-Amz-Bucket-Object-Lock-Enabled"); v != "" && !strings.EqualFold(v, "false") {
-		return s3err.NotImplemented.WithMessage("Object Lock is not implemented yet").With("Header", "x-amz-bucket-object-lock-enabled")
+	lock := false
+	switch v := r.Header.Get("X-Amz-Bucket-Object-Lock-Enabled"); {
+	case v == "", strings.EqualFold(v, "false"):
+	case strings.EqualFold(v, "true"):
+		lock = true
+	default:
+		return s3err.InvalidArgument.WithMessage("Invalid x-amz-bucket-object-lock-enabled header: "+v).With("ArgumentName", "x-amz-bucket-object-lock-enabled").With("ArgumentValue", v)
 	}
 	// New buckets start as AWS's have since April 2023: ACLs disabled
 	// unless the request asks otherwise, all of Block Public Access on.
@@ -151,10 +157,15 @@ func (h *Handler) createBucket(w http.ResponseWriter, r *http.Request, rq *reque
 		Configs: map[string][]byte{
 			cfgPublicAccessBlock: encodePAB(allBlocked),
 			cfgOwnership:         []byte(ownership),
+			cfgEncryption:        defaultEncryptionRaw,
 		},
 	}
 	if acl != nil && ownership != ownerEnforced {
 		b.Configs[cfgACL] = encodeACL(acl.grants)
+	}
+	if lock {
+		// Object Lock at creation turns versioning on, for good.
+		b.ObjectLockEnabled, b.Versioning = true, meta.VersioningEnabled
 	}
 	err = h.obj.Meta().CreateBucket(r.Context(), b)
 	if errors.Is(err, meta.ErrBucketExists) {
@@ -240,20 +251,16 @@ func (h *Handler) getBucketVersioning(w http.ResponseWriter, r *http.Request, rq
 }
 
 func (h *Handler) putBucketVersioning(w http.ResponseWriter, r *http.Request, rq *request) error {
-	if _, err := needBucket(rq); err != nil {
+	b, err := needBucket(rq)
+	if err != nil {
 		return err
-	}
-	if r.Header.Get("X-Amz-Mfa") != "" {
-		return s3err.NotImplemented.WithMessage("MFA Delete is not implemented yet").With("Header", "x-amz-mfa")
 	}
 	var cfg versioningConfiguration
 	if err := decodeXML(rq, &cfg); err != nil {
 		return err
 	}
 	switch cfg.MfaDelete {
-	case "", "Disabled":
-	case "Enabled":
-		return s3err.NotImplemented.WithMessage("MFA Delete is not implemented yet")
+	case "", "Disabled", "Enabled":
 	default:
 		return s3err.MalformedXML
 	}
@@ -264,9 +271,25 @@ func (h *Handler) putBucketVersioning(w http.ResponseWriter, r *http.Request, rq
 	default:
 		return s3err.MalformedXML
 	}
-	err := h.obj.Meta().UpdateBucket(r.Context(), rq.t.bucket, func(b *meta.Bucket) error {
+	// Only the bucket owner's root may set MFA Delete, with its MFA
+	// device; while MFA Delete is on, every change of the versioning
+	// state needs that device too.
+	if cfg.MfaDelete != "" && !isBucketOwnerRoot(rq, b) {
+		return errMFANotRoot
+	}
+	if err := h.checkMFA(r, rq, b, cfg.MfaDelete != "" || mfaDeleteEnabled(b)); err != nil {
+		return err
+	}
+	err = h.obj.Meta().UpdateBucket(r.Context(), rq.t.bucket, func(b *meta.Bucket) error {
 		if b.ObjectLockEnabled && cfg.Status == meta.VersioningSuspended {
-			return s3err.InvalidBucketState.WithMessage("An Object Lock configuration is present on this bucket, so the versioning state cannot be changed.")
+			return errWormConfigLocked
+		}
+		if _, ok := b.Configs[lifecycle.ConfigName]; ok && cfg.MfaDelete == "Enabled" {
+			return errLifecycleWithMFADelete
+		}
+		if mfaDeleteEnabled(b) && cfg.MfaDelete == "" && r.Header.Get(hdrMFA) == "" {
+			// MFA Delete was turned on since the check above.
+			return errMFARequired
 		}
 		b.Versioning = cfg.Status
 		if cfg.MfaDelete != "" {

@@ -65,6 +65,10 @@ func classify(r *http.Request, t target, q url.Values) Op {
 			return OpNotImplemented
 		}
 	}
+	if t.key != "" && has("encryption") {
+		// A bucket configuration named on an object: never a data write.
+		return OpNotImplemented
+	}
 	if t.key == "" {
 		switch m {
 		case http.MethodGet:
@@ -73,10 +77,16 @@ func classify(r *http.Request, t target, q url.Values) Op {
 				return OpGetBucketLocation
 			case has("versioning"):
 				return OpGetBucketVersioning
+			case has("object-lock"):
+				return OpGetObjectLockConfiguration
+			case has("lifecycle"):
+				return OpGetBucketLifecycleConfiguration
 			case has("tagging"):
 				return OpGetBucketTagging
 			case has("cors"):
 				return OpGetBucketCors
+			case has("encryption"):
+				return OpGetBucketEncryption
 			case has("acl"):
 				return OpGetBucketAcl
 			case has("policy"):
@@ -101,10 +111,16 @@ func classify(r *http.Request, t target, q url.Values) Op {
 			switch {
 			case has("versioning"):
 				return OpPutBucketVersioning
+			case has("object-lock"):
+				return OpPutObjectLockConfiguration
+			case has("lifecycle"):
+				return OpPutBucketLifecycleConfiguration
 			case has("tagging"):
 				return OpPutBucketTagging
 			case has("cors"):
 				return OpPutBucketCors
+			case has("encryption"):
+				return OpPutBucketEncryption
 			case has("acl"):
 				return OpPutBucketAcl
 			case has("policy"):
@@ -119,8 +135,12 @@ func classify(r *http.Request, t target, q url.Values) Op {
 			switch {
 			case has("tagging"):
 				return OpDeleteBucketTagging
+			case has("lifecycle"):
+				return OpDeleteBucketLifecycle
 			case has("cors"):
 				return OpDeleteBucketCors
+			case has("encryption"):
+				return OpDeleteBucketEncryption
 			case has("policy"):
 				return OpDeleteBucketPolicy
 			case has("publicAccessBlock"):
@@ -150,6 +170,10 @@ func classify(r *http.Request, t target, q url.Values) Op {
 			return OpGetObjectAcl
 		case has("attributes"):
 			return OpGetObjectAttributes
+		case has("retention"):
+			return OpGetObjectRetention
+		case has("legal-hold"):
+			return OpGetObjectLegalHold
 		}
 		return OpGetObject
 	case http.MethodHead:
@@ -165,6 +189,10 @@ func classify(r *http.Request, t target, q url.Values) Op {
 			return OpPutObjectTagging
 		case has("acl"):
 			return OpPutObjectAcl
+		case has("retention"):
+			return OpPutObjectRetention
+		case has("legal-hold"):
+			return OpPutObjectLegalHold
 		case r.Header.Get("X-Amz-Copy-Source") != "":
 			return OpCopyObject
 		}
@@ -193,9 +221,9 @@ func classify(r *http.Request, t target, q url.Values) Op {
 // work adds. A request naming one gets NotImplemented rather than being
 // mistaken for a plain bucket or object operation.
 var unimplementedSubresources = []string{
-	"accelerate", "analytics", "encryption", "intelligent-tiering", "inventory",
-	"lifecycle", "logging", "metrics", "notification", "object-lock",
-	"replication", "requestPayment", "website", "retention", "legal-hold",
+	"accelerate", "analytics", "intelligent-tiering", "inventory",
+	"logging", "metrics", "notification",
+	"replication", "requestPayment", "website",
 	"restore", "select", "torrent", "session", "metadataTable",
 	"metadataConfiguration", "renameObject",
 }

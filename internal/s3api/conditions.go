@@ -198,14 +198,16 @@ func (h *Handler) buildConditionContext(r *http.Request, rq *request) map[string
 				set("s3:"+k, v)
 			}
 		}
+		if v := hdr.Get(hdrSSEKMSKeyID); v != "" {
+			// Policies compare the key by ARN, whatever form named it.
+			set("s3:x-amz-server-side-encryption-aws-kms-key-id", h.kmsKeyARN(r, rq, v))
+		}
 		if v := hdr.Get("X-Amz-Object-Lock-Mode"); v != "" {
 			set("s3:object-lock-mode", v)
 		}
 		if v := hdr.Get("X-Amz-Object-Lock-Retain-Until-Date"); v != "" {
-			set("s3:object-lock-retain-until-date", v)
-			if t, err := time.Parse(time.RFC3339, v); err == nil {
-				set("s3:object-lock-remaining-retention-days", strconv.Itoa(int(t.Sub(now).Hours()/24)))
-			}
+			// Retention is measured on the data-protection clock.
+			retentionConditions(c, v, h.dataNow())
 		}
 		if v := hdr.Get("X-Amz-Object-Lock-Legal-Hold"); v != "" {
 			set("s3:object-lock-legal-hold", v)
@@ -228,6 +230,8 @@ func (h *Handler) buildConditionContext(r *http.Request, rq *request) map[string
 				set("s3:x-amz-metadata-directive", v)
 			}
 		}
+	case OpPutObjectRetention, OpPutObjectLegalHold:
+		lockDocConditions(rq, c, h.dataNow())
 	case OpUploadPartCopy:
 		if src := hdr.Get("X-Amz-Copy-Source"); src != "" {
 			set("s3:x-amz-copy-source", normalizeCopySource(src))
@@ -322,4 +326,26 @@ func sessionKeys(c map[string][]string, p *authn.Principal, now time.Time) {
 	if s.SourceIdentity != "" {
 		c["aws:SourceIdentity"] = []string{s.SourceIdentity}
 	}
+}
+
+// kmsKeyARN turns a KMS key identifier from a request into the key's ARN
+// for condition keys: a bare key ID names a key of the requester's
+// account, an alias is resolved. What cannot be resolved is passed as
+// given (the write then fails with the KMS's error).
+func (h *Handler) kmsKeyARN(r *http.Request, rq *request, id string) string {
+	account := requesterAccount(rq, rq.bucket)
+	switch {
+	case strings.HasPrefix(id, "arn:") && strings.Contains(id, ":key/"):
+		return id
+	case !strings.HasPrefix(id, "arn:") && !strings.HasPrefix(id, "alias/"):
+		return "arn:aws:kms:" + h.cfg.Region + ":" + account + ":key/" + id
+	}
+	if h.obj == nil || !h.obj.Encrypting() {
+		return id
+	}
+	arn, err := h.obj.KeyARN(r.Context(), account, id)
+	if err != nil {
+		return id
+	}
+	return arn
 }

@@ -32,6 +32,7 @@ import (
 	"github.com/coffer-io/coffer/internal/audit"
 	"github.com/coffer-io/coffer/internal/auth/authn"
 	"github.com/coffer-io/coffer/internal/authz"
+	"github.com/coffer-io/coffer/internal/clock"
 	"github.com/coffer-io/coffer/internal/objects"
 	"github.com/coffer-io/coffer/internal/s3api/s3err"
 	"github.com/coffer-io/coffer/internal/storage/meta"
@@ -64,6 +65,19 @@ type Config struct {
 	// KeyUse, if set, is told of every successful authentication with a
 	// long-term access key (GetAccessKeyLastUsed). It must not block.
 	KeyUse KeyUseRecorder
+	// DataClock is the data-protection clock (Object Lock retention);
+	// clock.Real if nil. Unlike Now, tests may move it.
+	DataClock clock.Clock
+	// MFA verifies the account root's MFA codes for MFA Delete; without
+	// it, every request needing MFA is refused.
+	MFA MFAVerifier
+}
+
+// MFAVerifier checks an MFA code of an account root's device, spending
+// it: a code verifies once. ok is false for a wrong, reused or unknown
+// code or device; err reports a failure to check at all.
+type MFAVerifier interface {
+	VerifyRootMFA(ctx context.Context, account, serial, code string) (ok bool, err error)
 }
 
 // KeyUseRecorder notes access-key uses; iam.KeyUseTracker is one.
@@ -95,6 +109,9 @@ type Handler struct {
 func New(cfg Config) *Handler {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.DataClock == nil {
+		cfg.DataClock = clock.Real
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
@@ -137,6 +154,13 @@ type request struct {
 	ev         *audit.Event
 	// post carries the parsed browser-POST form.
 	post *postForm
+	// doc and docErr hold a document body read before the handler ran
+	// (see requestDoc).
+	doc    []byte
+	docErr error
+	// kctx is the request's context carrying the requester for the KMS
+	// (see kmsCtx), built on first use.
+	kctx context.Context
 }
 
 type handlerFunc func(h *Handler, w http.ResponseWriter, r *http.Request, rq *request) error
@@ -147,6 +171,9 @@ func init() {
 	handlers = [numAllOps]handlerFunc{
 		OpListBuckets:             (*Handler).listBuckets,
 		OpCreateBucket:            (*Handler).createBucket,
+		OpGetBucketEncryption:     (*Handler).getBucketEncryption,
+		OpPutBucketEncryption:     (*Handler).putBucketEncryption,
+		OpDeleteBucketEncryption:  (*Handler).deleteBucketEncryption,
 		OpHeadBucket:              (*Handler).headBucket,
 		OpDeleteBucket:            (*Handler).deleteBucket,
 		OpGetBucketLocation:       (*Handler).getBucketLocation,
@@ -191,6 +218,17 @@ func init() {
 		OpNotImplemented:          func(*Handler, http.ResponseWriter, *http.Request, *request) error { return s3err.NotImplemented },
 		OpAdminCreateAccount:      (*Handler).adminCreateAccount,
 		OpAdminAnalyze:            (*Handler).adminAnalyze,
+
+		// Data protection: Object Lock and lifecycle.
+		OpGetObjectLockConfiguration:      (*Handler).getObjectLockConfiguration,
+		OpPutObjectLockConfiguration:      (*Handler).putObjectLockConfiguration,
+		OpGetObjectRetention:              (*Handler).getObjectRetention,
+		OpPutObjectRetention:              (*Handler).putObjectRetention,
+		OpGetObjectLegalHold:              (*Handler).getObjectLegalHold,
+		OpPutObjectLegalHold:              (*Handler).putObjectLegalHold,
+		OpGetBucketLifecycleConfiguration: (*Handler).getBucketLifecycle,
+		OpPutBucketLifecycleConfiguration: (*Handler).putBucketLifecycle,
+		OpDeleteBucketLifecycle:           (*Handler).deleteBucketLifecycle,
 	}
 }
 

@@ -11,7 +11,6 @@ import (
 	"unicode"
 
 	"github.com/coffer-io/coffer/internal/checksum"
-	"github.com/coffer-io/coffer/internal/objects"
 	"github.com/coffer-io/coffer/internal/s3api/s3err"
 	"github.com/coffer-io/coffer/internal/storage/meta"
 )
@@ -83,30 +82,12 @@ func objectMetadata(hdr http.Header) (map[string]string, map[string]string, erro
 
 // unsupportedObjectHeaders refuses headers that ask for features later
 // work adds. Refusing beats accepting and ignoring them: a client asking
-// for encryption or retention must never get a silent no.
+// for retention must never get a silent no. Encryption headers are read
+// by parseWriteSSE (sse.go).
 func unsupportedObjectHeaders(hdr http.Header, b *meta.Bucket) error {
-	// Every object is encrypted with SSE-S3, so asking for it is
-	// granted; SSE-KMS and SSE-C are later work.
-	switch v := hdr.Get("X-Amz-Server-Side-Encryption"); v {
-	case "", objects.AlgorithmAES256:
-	case "aws:kms", "aws:kms:dsse":
-		return s3err.NotImplemented.WithMessage("Server-side encryption with KMS keys is not implemented yet").With("Header", "x-amz-server-side-encryption")
-	default:
-		return s3err.InvalidArgument.WithMessage("The encryption method specified is not supported").
-			With("ArgumentName", "x-amz-server-side-encryption").With("ArgumentValue", v)
-	}
-	for _, h := range []string{
-		"X-Amz-Server-Side-Encryption-Aws-Kms-Key-Id",
-		"X-Amz-Server-Side-Encryption-Context", "X-Amz-Server-Side-Encryption-Bucket-Key-Enabled",
-		"X-Amz-Server-Side-Encryption-Customer-Algorithm", "X-Amz-Server-Side-Encryption-Customer-Key",
-		"X-Amz-Server-Side-Encryption-Customer-Key-Md5",
-		"X-Amz-Copy-Source-Server-Side-Encryption-Customer-Algorithm",
-		"X-Amz-Copy-Source-Server-Side-Encryption-Customer-Key",
-		"X-Amz-Copy-Source-Server-Side-Encryption-Customer-Key-Md5",
-		"X-Amz-Request-Payer", "X-Amz-Write-Offset-Bytes",
-	} {
+	for _, h := range []string{"X-Amz-Request-Payer", "X-Amz-Write-Offset-Bytes"} {
 		if v := hdr.Get(h); v != "" {
-			return s3err.NotImplemented.WithMessage("Server-side encryption is not implemented yet").With("Header", strings.ToLower(h))
+			return s3err.NotImplemented.With("Header", strings.ToLower(h))
 		}
 	}
 	for _, h := range []string{"X-Amz-Object-Lock-Mode", "X-Amz-Object-Lock-Retain-Until-Date", "X-Amz-Object-Lock-Legal-Hold"} {

@@ -44,6 +44,10 @@ func (h *Handler) createMultipartUpload(w http.ResponseWriter, r *http.Request, 
 	if err := unsupportedObjectHeaders(r.Header, b); err != nil {
 		return err
 	}
+	ws, err := h.writeSSE(r, r.Header, rq, b)
+	if err != nil {
+		return err
+	}
 	sys, user, err := objectMetadata(r.Header)
 	if err != nil {
 		return err
@@ -52,8 +56,13 @@ func (h *Handler) createMultipartUpload(w http.ResponseWriter, r *http.Request, 
 	if err != nil {
 		return err
 	}
+	lock, err := parseLockHeaders(r.Header, b, h.dataNow())
+	if err != nil {
+		return err
+	}
 	u := &meta.Upload{Bucket: b.Name, Key: rq.t.key, UploadID: objects.NewUploadID(), Owner: wacl.owner, ACL: wacl.acl,
-		Initiated: h.obj.Now(), Headers: sys, UserMeta: user, Tags: tags}
+		Initiated: h.obj.Now(), Headers: sys, UserMeta: user, Tags: tags,
+		Retention: lock.retention, LegalHold: lock.legalHold}
 	if s := r.Header.Get("X-Amz-Checksum-Algorithm"); s != "" {
 		alg, err := checksum.ParseAlgorithm(s)
 		if err != nil {
@@ -75,6 +84,9 @@ func (h *Handler) createMultipartUpload(w http.ResponseWriter, r *http.Request, 
 		}
 		u.ChecksumType = string(t)
 	}
+	if u.SSE, err = h.obj.NewUploadSSE(h.kmsCtx(r, rq), b.Owner, b.Name, rq.t.key, ws.sse); err != nil {
+		return err
+	}
 	if err := h.obj.Meta().CreateUpload(r.Context(), u); err != nil {
 		return err
 	}
@@ -82,10 +94,8 @@ func (h *Handler) createMultipartUpload(w http.ResponseWriter, r *http.Request, 
 		w.Header().Set("X-Amz-Checksum-Algorithm", u.ChecksumAlgorithm)
 		w.Header().Set("X-Amz-Checksum-Type", u.ChecksumType)
 	}
-	if h.obj.Encrypting() {
-		// The parts will be encrypted as they arrive.
-		w.Header().Set("X-Amz-Server-Side-Encryption", objects.AlgorithmAES256)
-	}
+	// The parts will be encrypted as they arrive.
+	setUploadSSEHeaders(w, u, ws.ck, true, h.obj.Encrypting())
 	return writeXML(w, &initiateResult{Xmlns: s3NS, Bucket: b.Name, Key: rq.t.key, UploadID: u.UploadID})
 }
 
@@ -126,6 +136,10 @@ func (h *Handler) uploadPart(w http.ResponseWriter, r *http.Request, rq *request
 	if err := unsupportedObjectHeaders(r.Header, rq.bucket); err != nil {
 		return err
 	}
+	psse, ck, err := h.partSSE(r, rq, u)
+	if err != nil {
+		return err
+	}
 	if rq.decodedLen < 0 {
 		return s3err.MissingContentLength
 	}
@@ -140,6 +154,9 @@ func (h *Handler) uploadPart(w http.ResponseWriter, r *http.Request, rq *request
 	if err != nil {
 		return err
 	}
+	if (u.Retention != nil || u.LegalHold || lockRequest{}.needsDigest(rq.bucket)) && !hasDigest(md5want, cr) {
+		return errPartNeedsDigest
+	}
 	alg := partAlgorithm(u)
 	if cr != nil && u.ChecksumAlgorithm != "" && cr.alg != alg {
 		return s3err.InvalidRequest.WithMessage("Checksum Type mismatch occurred, expected checksum Type: " + strings.ToLower(u.ChecksumAlgorithm) + ", actual checksum Type: " + strings.ToLower(string(cr.alg)))
@@ -148,10 +165,10 @@ func (h *Handler) uploadPart(w http.ResponseWriter, r *http.Request, rq *request
 	if cr != nil && cr.alg != alg {
 		algs = append(algs, cr.alg)
 	}
-	wr, err := h.obj.WriteBlob(r.Context(), objects.WriteInput{
+	wr, err := h.obj.WriteBlob(h.kmsCtx(r, rq), objects.WriteInput{
 		Body: rq.body, Size: rq.decodedLen, MaxSize: maxPartSize, Algorithms: algs,
 		Verify:  verifyChecksums(md5want, cr, rq.trailers),
-		Account: rq.bucket.Owner, Bucket: u.Bucket, Key: u.Key,
+		Account: rq.bucket.Owner, Bucket: u.Bucket, Key: u.Key, SSE: psse,
 	})
 	if err != nil {
 		return err
@@ -164,7 +181,7 @@ func (h *Handler) uploadPart(w http.ResponseWriter, r *http.Request, rq *request
 		return err
 	}
 	h.obj.Free(r.Context(), freed)
-	setPartSSEHeader(w, p)
+	setSSEHeaders(w, p.Encryption, ck, u.Bucket, u.Key, false)
 	w.Header().Set("ETag", p.ETag)
 	if cr != nil {
 		w.Header().Set(cr.alg.HeaderName(), wr.Hasher.Checksum(cr.alg))
@@ -188,7 +205,15 @@ func (h *Handler) uploadPartCopy(w http.ResponseWriter, r *http.Request, rq *req
 	if err != nil {
 		return err
 	}
+	psse, ck, err := h.partSSE(r, rq, u)
+	if err != nil {
+		return err
+	}
 	src, err := h.loadCopySource(r, rq)
+	if err != nil {
+		return err
+	}
+	srcKeys, _, err := h.readKeys(r, rq, src, hdrCopySSEC)
 	if err != nil {
 		return err
 	}
@@ -211,16 +236,17 @@ func (h *Handler) uploadPartCopy(w http.ResponseWriter, r *http.Request, rq *req
 	if length > maxPartSize {
 		return s3err.InvalidRequest.WithMessage("The specified copy source is larger than the maximum allowable size for a copy source: 5368709120")
 	}
-	rd, err := h.obj.Open(r.Context(), src)
+	kctx := h.kmsCtx(r, rq)
+	rd, err := h.obj.OpenWith(kctx, src, srcKeys)
 	if err != nil {
 		return err
 	}
 	defer rd.Close()
 	alg := partAlgorithm(u)
-	wr, err := h.obj.WriteBlob(r.Context(), objects.WriteInput{
+	wr, err := h.obj.WriteBlob(kctx, objects.WriteInput{
 		Body: io.NewSectionReader(rd, start, length), Size: length, MaxSize: maxPartSize,
 		Algorithms: []checksum.Algorithm{alg},
-		Account:    rq.bucket.Owner, Bucket: u.Bucket, Key: u.Key,
+		Account:    rq.bucket.Owner, Bucket: u.Bucket, Key: u.Key, SSE: psse,
 	})
 	if err != nil {
 		return err
@@ -233,7 +259,7 @@ func (h *Handler) uploadPartCopy(w http.ResponseWriter, r *http.Request, rq *req
 		return err
 	}
 	h.obj.Free(r.Context(), freed)
-	setPartSSEHeader(w, p)
+	setSSEHeaders(w, p.Encryption, ck, u.Bucket, u.Key, false)
 	if src.VersionID != meta.NullVersion {
 		w.Header().Set("X-Amz-Copy-Source-Version-Id", src.VersionID)
 	}
@@ -295,6 +321,10 @@ func (h *Handler) completeMultipartUpload(w http.ResponseWriter, r *http.Request
 	if err != nil {
 		return err
 	}
+	// Complete needs no SSE-C key, but one that is sent must be valid.
+	if _, err := parseCustomerKey(r, r.Header, "X-Amz-Server-Side-Encryption-Customer-"); err != nil {
+		return err
+	}
 	var req completeRequest
 	if err := decodeXML(rq, &req); err != nil {
 		return err
@@ -322,7 +352,7 @@ func (h *Handler) completeMultipartUpload(w http.ResponseWriter, r *http.Request
 	}
 	alg := partAlgorithm(u)
 	v := &meta.ObjectVersion{Bucket: u.Bucket, Key: u.Key, Owner: u.Owner, ACL: u.ACL, LastModified: h.obj.Now(),
-		Headers: u.Headers, UserMeta: u.UserMeta, Tags: u.Tags}
+		Headers: u.Headers, UserMeta: u.UserMeta, Tags: u.Tags, Retention: u.Retention, LegalHold: u.LegalHold}
 	md5s := make([]byte, 0, len(req.Parts)*md5.Size)
 	var digests [][]byte
 	var crcParts []checksum.Part
@@ -394,7 +424,10 @@ func (h *Handler) completeMultipartUpload(w http.ResponseWriter, r *http.Request
 	}
 	h.obj.Free(r.Context(), res.Freed)
 	rq.ev.VersionID = res.VersionID
-	setSSEHeader(w, v)
+	if objects.Mode(v) != meta.SSEC {
+		// CompleteMultipartUpload does not echo SSE-C headers.
+		versionSSEHeaders(w, v, nil, false)
+	}
 	if res.VersionID != meta.NullVersion {
 		w.Header().Set("X-Amz-Version-Id", res.VersionID)
 	}
@@ -545,9 +578,21 @@ func (h *Handler) listMultipartUploads(w http.ResponseWriter, r *http.Request, r
 	return writeXML(w, &res)
 }
 
-// setPartSSEHeader reports SSE-S3 for a part encrypted at rest.
-func setPartSSEHeader(w http.ResponseWriter, p *meta.Part) {
-	if p.Encryption != nil {
-		w.Header().Set("X-Amz-Server-Side-Encryption", objects.AlgorithmAES256)
+// partSSE returns how a part of u is encrypted, checking that an SSE-C
+// part repeats the upload's key.
+func (h *Handler) partSSE(r *http.Request, rq *request, u *meta.Upload) (*objects.SSE, *customerKey, error) {
+	ck, err := parseCustomerKey(r, r.Header, "X-Amz-Server-Side-Encryption-Customer-")
+	if err != nil {
+		return nil, nil, err
 	}
+	sse, err := h.obj.PartSSE(h.kmsCtx(r, rq), u, requesterAccount(rq, rq.bucket), ck.raw())
+	switch {
+	case errors.Is(err, objects.ErrCustomerKeyRequired):
+		return nil, nil, s3err.InvalidRequest.WithMessage("The multipart upload initiate requested encryption. Subsequent part requests must include the appropriate encryption parameters.")
+	case errors.Is(err, objects.ErrCustomerKeyNotApplicable):
+		return nil, nil, s3err.InvalidRequest.WithMessage("The multipart upload initiate did not request encryption with customer provided keys. Subsequent part requests must not include encryption parameters.")
+	case err != nil:
+		return nil, nil, readKeyError(err, false)
+	}
+	return sse, ck, nil
 }

@@ -91,6 +91,10 @@ func (h *Handler) putObject(w http.ResponseWriter, r *http.Request, rq *request)
 	if err := unsupportedObjectHeaders(r.Header, b); err != nil {
 		return err
 	}
+	ws, err := h.writeSSE(r, r.Header, rq, b)
+	if err != nil {
+		return err
+	}
 	if rq.decodedLen < 0 {
 		return s3err.MissingContentLength
 	}
@@ -117,16 +121,23 @@ func (h *Handler) putObject(w http.ResponseWriter, r *http.Request, rq *request)
 	if err != nil {
 		return err
 	}
+	lock, err := parseLockHeaders(r.Header, b, h.dataNow())
+	if err != nil {
+		return err
+	}
+	if lock.needsDigest(b) && !hasDigest(md5want, cr) {
+		return errLockNeedsDigest
+	}
 	alg := defaultChecksum
 	if cr != nil {
 		alg = cr.alg
 	}
-	wr, err := h.obj.WriteBlob(r.Context(), objects.WriteInput{
+	wr, err := h.obj.WriteBlob(h.kmsCtx(r, rq), objects.WriteInput{
 		Body: rq.body, Size: rq.decodedLen, MaxSize: h.cfg.MaxObjectSize,
 		Algorithms:  []checksum.Algorithm{alg},
 		Verify:      verifyChecksums(md5want, cr, rq.trailers),
 		AllowInline: true,
-		Account:     b.Owner, Bucket: b.Name, Key: rq.t.key,
+		Account:     b.Owner, Bucket: b.Name, Key: rq.t.key, SSE: ws.sse,
 	})
 	if err != nil {
 		return err
@@ -139,11 +150,12 @@ func (h *Handler) putObject(w http.ResponseWriter, r *http.Request, rq *request)
 	}
 	v.Blobs, v.Inline = wr.Data()
 	v.Encryption = wr.Encryption
+	lock.apply(v)
 	if _, err := h.obj.PutVersion(r.Context(), v, pre); err != nil {
 		return err
 	}
 	rq.ev.VersionID = v.VersionID
-	setSSEHeader(w, v)
+	versionSSEHeaders(w, v, ws.ck, true)
 	w.Header().Set("ETag", v.ETag)
 	if v.VersionID != meta.NullVersion {
 		w.Header().Set("X-Amz-Version-Id", v.VersionID)
@@ -285,7 +297,7 @@ var responseOverrides = [][2]string{
 }
 
 // setObjectHeaders writes the metadata headers of GET/HEAD.
-func setObjectHeaders(w http.ResponseWriter, v *meta.ObjectVersion, b *meta.Bucket) {
+func setObjectHeaders(w http.ResponseWriter, v *meta.ObjectVersion, b *meta.Bucket, ck *customerKey) {
 	hd := w.Header()
 	hd.Set("Last-Modified", httpTime(v.LastModified))
 	hd.Set("ETag", v.ETag)
@@ -305,15 +317,7 @@ func setObjectHeaders(w http.ResponseWriter, v *meta.ObjectVersion, b *meta.Buck
 	if len(v.Parts) > 0 {
 		hd.Set("X-Amz-Mp-Parts-Count", strconv.Itoa(len(v.Parts)))
 	}
-	setSSEHeader(w, v)
-}
-
-// setSSEHeader reports SSE-S3, as AWS does, for a version encrypted at
-// rest.
-func setSSEHeader(w http.ResponseWriter, v *meta.ObjectVersion) {
-	if objects.Encrypted(v) {
-		w.Header().Set("X-Amz-Server-Side-Encryption", objects.AlgorithmAES256)
-	}
+	versionSSEHeaders(w, v, ck, false)
 }
 
 func (h *Handler) getObject(w http.ResponseWriter, r *http.Request, rq *request) error {
@@ -322,6 +326,13 @@ func (h *Handler) getObject(w http.ResponseWriter, r *http.Request, rq *request)
 		return err
 	}
 	rq.ev.VersionID = v.VersionID
+	if err := refuseReadSSEHeaders(r.Header); err != nil {
+		return err
+	}
+	keys, ck, err := h.readKeys(r, rq, v, "X-Amz-Server-Side-Encryption-Customer-")
+	if err != nil {
+		return err
+	}
 	if err := evalConditions(r.Header, v.ETag, v.LastModified, ""); err != nil {
 		return err
 	}
@@ -362,7 +373,8 @@ func (h *Handler) getObject(w http.ResponseWriter, r *http.Request, rq *request)
 		}
 		ranged = ok
 	}
-	setObjectHeaders(w, v, rq.bucket)
+	setObjectHeaders(w, v, rq.bucket, ck)
+	h.setLockHeaders(w, r, rq, v)
 	if strings.EqualFold(r.Header.Get("X-Amz-Checksum-Mode"), "ENABLED") && v.Checksum.Value != "" && !ranged {
 		w.Header().Set(checksum.Algorithm(v.Checksum.Algorithm).HeaderName(), v.Checksum.Value)
 		w.Header().Set("X-Amz-Checksum-Type", v.Checksum.Type)
@@ -382,7 +394,7 @@ func (h *Handler) getObject(w http.ResponseWriter, r *http.Request, rq *request)
 		w.WriteHeader(status)
 		return nil
 	}
-	rd, err := h.obj.Open(r.Context(), v)
+	rd, err := h.obj.OpenWith(h.kmsCtx(r, rq), v, keys)
 	if err != nil {
 		return err
 	}
@@ -415,14 +427,9 @@ func (h *Handler) getObject(w http.ResponseWriter, r *http.Request, rq *request)
 type writerOnly struct{ io.Writer }
 
 func (h *Handler) deleteObject(w http.ResponseWriter, r *http.Request, rq *request) error {
-	if _, err := needBucket(rq); err != nil {
+	b, err := needBucket(rq)
+	if err != nil {
 		return err
-	}
-	if r.Header.Get("X-Amz-Mfa") != "" {
-		return s3err.NotImplemented.WithMessage("MFA Delete is not implemented yet").With("Header", "x-amz-mfa")
-	}
-	if r.Header.Get("X-Amz-Bypass-Governance-Retention") != "" {
-		return s3err.NotImplemented.WithMessage("Object Lock is not implemented yet").With("Header", "x-amz-bypass-governance-retention")
 	}
 	for _, hd := range []string{"X-Amz-If-Match-Last-Modified-Time", "X-Amz-If-Match-Size"} {
 		if r.Header.Get(hd) != "" {
@@ -436,6 +443,11 @@ func (h *Handler) deleteObject(w http.ResponseWriter, r *http.Request, rq *reque
 			return err
 		}
 	}
+	// Permanently deleting a version of an MFA Delete bucket takes the
+	// root's MFA code; a delete marker does not.
+	if err := h.checkMFA(r, rq, b, vid != "" && mfaDeleteEnabled(b)); err != nil {
+		return err
+	}
 	if im := r.Header.Get("If-Match"); im != "" {
 		cur, err := h.obj.Meta().GetObject(r.Context(), rq.t.bucket, rq.t.key, vid)
 		if err != nil || cur.DeleteMarker {
@@ -445,7 +457,7 @@ func (h *Handler) deleteObject(w http.ResponseWriter, r *http.Request, rq *reque
 			return s3err.PreconditionFailed.With("Condition", "If-Match")
 		}
 	}
-	res, err := h.obj.DeleteObject(r.Context(), rq.t.bucket, rq.t.key, vid)
+	res, err := h.obj.DeleteObject(h.protectionContext(r, rq, rq.t.key), rq.t.bucket, rq.t.key, vid)
 	if err != nil && !errors.Is(err, meta.ErrVersionNotFound) && !errors.Is(err, meta.ErrObjectNotFound) {
 		return err
 	}
@@ -493,14 +505,9 @@ type deleteResult struct {
 }
 
 func (h *Handler) deleteObjects(w http.ResponseWriter, r *http.Request, rq *request) error {
-	if _, err := needBucket(rq); err != nil {
+	b, err := needBucket(rq)
+	if err != nil {
 		return err
-	}
-	if r.Header.Get("X-Amz-Mfa") != "" {
-		return s3err.NotImplemented.WithMessage("MFA Delete is not implemented yet").With("Header", "x-amz-mfa")
-	}
-	if r.Header.Get("X-Amz-Bypass-Governance-Retention") != "" {
-		return s3err.NotImplemented.WithMessage("Object Lock is not implemented yet").With("Header", "x-amz-bypass-governance-retention")
 	}
 	md5want, err := contentMD5(r.Header)
 	if err != nil {
@@ -532,6 +539,16 @@ func (h *Handler) deleteObjects(w http.ResponseWriter, r *http.Request, rq *requ
 	if len(req.Objects) == 0 || len(req.Objects) > 1000 {
 		return s3err.MalformedXML
 	}
+	// On an MFA Delete bucket, one entry naming a version makes the root's
+	// MFA code necessary for the whole request; an invalid code fails it
+	// whatever it deletes.
+	versioned := false
+	for _, o := range req.Objects {
+		versioned = versioned || o.VersionID != ""
+	}
+	if err := h.checkMFA(r, rq, b, versioned && mfaDeleteEnabled(b)); err != nil {
+		return err
+	}
 	res := deleteResult{Xmlns: s3NS}
 	for _, o := range req.Objects {
 		if err := validKey(o.Key); err != nil {
@@ -553,7 +570,7 @@ func (h *Handler) deleteObjects(w http.ResponseWriter, r *http.Request, rq *requ
 			res.Errors = append(res.Errors, deleteError{Key: o.Key, VersionID: o.VersionID, Code: s3err.AccessDenied.Code, Message: s3err.AccessDenied.Message})
 			continue
 		}
-		dr, err := h.obj.DeleteObject(r.Context(), rq.t.bucket, o.Key, o.VersionID)
+		dr, err := h.obj.DeleteObject(h.protectionContext(r, rq, o.Key), rq.t.bucket, o.Key, o.VersionID)
 		if err != nil && !errors.Is(err, meta.ErrVersionNotFound) && !errors.Is(err, meta.ErrObjectNotFound) {
 			e := s3err.From(err)
 			if e.Status >= 500 {
@@ -711,7 +728,15 @@ func (h *Handler) copyObject(w http.ResponseWriter, r *http.Request, rq *request
 	if err := unsupportedObjectHeaders(r.Header, b); err != nil {
 		return err
 	}
+	ws, err := h.writeSSE(r, r.Header, rq, b)
+	if err != nil {
+		return err
+	}
 	src, err := h.loadCopySource(r, rq)
+	if err != nil {
+		return err
+	}
+	srcKeys, _, err := h.readKeys(r, rq, src, hdrCopySSEC)
 	if err != nil {
 		return err
 	}
@@ -739,7 +764,7 @@ func (h *Handler) copyObject(w http.ResponseWriter, r *http.Request, rq *request
 	// something, or when it restores a specific older version.
 	if src.Bucket == b.Name && src.Key == rq.t.key && metaDir != "REPLACE" && tagDir != "REPLACE" &&
 		r.Header.Get("X-Amz-Storage-Class") == "" && r.Header.Get("X-Amz-Website-Redirect-Location") == "" &&
-		r.Header.Get("X-Amz-Server-Side-Encryption") == "" &&
+		r.Header.Get(hdrSSE) == "" && r.Header.Get(hdrSSECAlg) == "" && r.Header.Get(hdrSSEBucketKey) == "" &&
 		!strings.Contains(r.Header.Get("X-Amz-Copy-Source"), "versionId=") {
 		return s3err.InvalidRequest.WithMessage("This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.")
 	}
@@ -761,16 +786,24 @@ func (h *Handler) copyObject(w http.ResponseWriter, r *http.Request, rq *request
 	if err != nil {
 		return err
 	}
-	rd, err := h.obj.Open(r.Context(), src)
+	// The copy's lock comes from the request (or the bucket default),
+	// never from the source.
+	lock, err := parseLockHeaders(r.Header, b, h.dataNow())
+	if err != nil {
+		return err
+	}
+	kctx := h.kmsCtx(r, rq)
+	rd, err := h.obj.OpenWith(kctx, src, srcKeys)
 	if err != nil {
 		return err
 	}
 	defer rd.Close()
-	// The copy is re-encrypted under its own identity and data key.
-	wr, err := h.obj.WriteBlob(r.Context(), objects.WriteInput{
+	// The copy is re-encrypted under its own identity and data key, by
+	// the destination's rules: the source's encryption is not inherited.
+	wr, err := h.obj.WriteBlob(kctx, objects.WriteInput{
 		Body: io.NewSectionReader(rd, 0, rd.Size()), Size: rd.Size(), MaxSize: 5 << 30,
 		Algorithms: []checksum.Algorithm{alg}, AllowInline: true,
-		Account: b.Owner, Bucket: b.Name, Key: rq.t.key,
+		Account: b.Owner, Bucket: b.Name, Key: rq.t.key, SSE: ws.sse,
 	})
 	if err != nil {
 		return err
@@ -783,11 +816,12 @@ func (h *Handler) copyObject(w http.ResponseWriter, r *http.Request, rq *request
 	}
 	v.Blobs, v.Inline = wr.Data()
 	v.Encryption = wr.Encryption
+	lock.apply(v)
 	if _, err := h.obj.PutVersion(r.Context(), v, pre); err != nil {
 		return err
 	}
 	rq.ev.VersionID = v.VersionID
-	setSSEHeader(w, v)
+	versionSSEHeaders(w, v, ws.ck, true)
 	if v.VersionID != meta.NullVersion {
 		w.Header().Set("X-Amz-Version-Id", v.VersionID)
 	}

@@ -50,7 +50,20 @@ const (
 	OpCompleteMultipartUpload
 	OpAbortMultipartUpload
 	OpListParts
+	// Data protection: Object Lock and lifecycle.
+	OpGetObjectLockConfiguration
+	OpPutObjectLockConfiguration
+	OpGetObjectRetention
+	OpPutObjectRetention
+	OpGetObjectLegalHold
+	OpPutObjectLegalHold
+	OpGetBucketLifecycleConfiguration
+	OpPutBucketLifecycleConfiguration
+	OpDeleteBucketLifecycle
 	OpPreflight // CORS OPTIONS
+	OpGetBucketEncryption
+	OpPutBucketEncryption
+	OpDeleteBucketEncryption
 	// OpNotImplemented is a recognised S3 operation that Coffer does not
 	// serve yet; it is answered with NotImplemented after authentication.
 	OpNotImplemented
@@ -136,7 +149,21 @@ var opTable = [numAllOps]opInfo{
 	OpAbortMultipartUpload:    {name: "AbortMultipartUpload", action: "s3:AbortMultipartUpload", scope: scopeObject},
 	OpListParts:               {name: "ListParts", action: "s3:ListMultipartUploadParts", scope: scopeObject, readOnly: true},
 	OpPreflight:               {name: "PreflightRequest", scope: scopeObject, readOnly: true},
+	OpGetBucketEncryption:     {name: "GetBucketEncryption", action: "s3:GetEncryptionConfiguration", scope: scopeBucket, readOnly: true},
+	OpPutBucketEncryption:     {name: "PutBucketEncryption", action: "s3:PutEncryptionConfiguration", scope: scopeBucket, maxBody: docLimit},
+	OpDeleteBucketEncryption:  {name: "DeleteBucketEncryption", action: "s3:PutEncryptionConfiguration", scope: scopeBucket},
 	OpNotImplemented:          {name: "NotImplemented", scope: scopeService},
+
+	// Data protection: Object Lock and lifecycle.
+	OpGetObjectLockConfiguration:      {name: "GetObjectLockConfiguration", action: "s3:GetBucketObjectLockConfiguration", scope: scopeBucket, readOnly: true},
+	OpPutObjectLockConfiguration:      {name: "PutObjectLockConfiguration", action: "s3:PutBucketObjectLockConfiguration", scope: scopeBucket, maxBody: docLimit},
+	OpGetObjectRetention:              {name: "GetObjectRetention", action: "s3:GetObjectRetention", scope: scopeObject, readOnly: true},
+	OpPutObjectRetention:              {name: "PutObjectRetention", action: "s3:PutObjectRetention", scope: scopeObject, maxBody: docLimit},
+	OpGetObjectLegalHold:              {name: "GetObjectLegalHold", action: "s3:GetObjectLegalHold", scope: scopeObject, readOnly: true},
+	OpPutObjectLegalHold:              {name: "PutObjectLegalHold", action: "s3:PutObjectLegalHold", scope: scopeObject, maxBody: docLimit},
+	OpGetBucketLifecycleConfiguration: {name: "GetBucketLifecycleConfiguration", action: "s3:GetLifecycleConfiguration", scope: scopeBucket, readOnly: true},
+	OpPutBucketLifecycleConfiguration: {name: "PutBucketLifecycleConfiguration", action: "s3:PutLifecycleConfiguration", scope: scopeBucket, maxBody: docLimit},
+	OpDeleteBucketLifecycle:           {name: "DeleteBucketLifecycle", action: "s3:PutLifecycleConfiguration", scope: scopeBucket},
 }
 
 // String returns the S3 operation name.

@@ -152,6 +152,10 @@ func (h *Handler) postObject(w http.ResponseWriter, r *http.Request, rq *request
 	if err := unsupportedObjectHeaders(hdr, b); err != nil {
 		return err
 	}
+	ws, err := h.writeSSE(r, hdr, rq, b)
+	if err != nil {
+		return err
+	}
 	sys, user, err := objectMetadata(hdr)
 	if err != nil {
 		return err
@@ -174,6 +178,10 @@ func (h *Handler) postObject(w http.ResponseWriter, r *http.Request, rq *request
 	if err != nil {
 		return err
 	}
+	lock, err := parseLockHeaders(hdr, b, h.dataNow())
+	if err != nil {
+		return err
+	}
 	alg := defaultChecksum
 	if cr != nil {
 		alg = cr.alg
@@ -182,8 +190,8 @@ func (h *Handler) postObject(w http.ResponseWriter, r *http.Request, rq *request
 	if pf.maxLen >= 0 && pf.maxLen < max {
 		max = pf.maxLen
 	}
-	wr, err := h.obj.WriteBlob(r.Context(), objects.WriteInput{
-		Body: pf.file, Size: -1, MaxSize: max,
+	wr, err := h.obj.WriteBlob(h.kmsCtx(r, rq), objects.WriteInput{
+		Body: pf.file, Size: -1, MaxSize: max, SSE: ws.sse,
 		Algorithms: []checksum.Algorithm{alg},
 		Verify: func(hs *checksum.MultiHasher) error {
 			if hs.Size() < pf.minLen {
@@ -207,10 +215,11 @@ func (h *Handler) postObject(w http.ResponseWriter, r *http.Request, rq *request
 	}
 	v.Blobs, v.Inline = wr.Data()
 	v.Encryption = wr.Encryption
+	lock.apply(v)
 	if _, err := h.obj.PutVersion(r.Context(), v, nil); err != nil {
 		return err
 	}
-	setSSEHeader(w, v)
+	versionSSEHeaders(w, v, ws.ck, true)
 	rq.ev.VersionID = v.VersionID
 	w.Header().Set("ETag", v.ETag)
 	if v.VersionID != meta.NullVersion {

@@ -20,6 +20,7 @@ import (
 	"github.com/coffer-io/coffer/internal/auth/authn"
 	"github.com/coffer-io/coffer/internal/auth/sigv4"
 	"github.com/coffer-io/coffer/internal/authz"
+	"github.com/coffer-io/coffer/internal/clock"
 	"github.com/coffer-io/coffer/internal/kms"
 	"github.com/coffer-io/coffer/internal/objects"
 	"github.com/coffer-io/coffer/internal/storage/blob"
@@ -37,6 +38,7 @@ type testEnv struct {
 	meta   meta.Store
 	keys   map[string]*meta.AccessKey // by account name
 	region string
+	kms    *kms.Service
 }
 
 type fakeAdmin struct{ id string }
@@ -53,9 +55,14 @@ func newTestEnv(t *testing.T) *testEnv { return newTestEnvWith(t, nil) }
 
 // newTestEnvWith lets a test wrap the blob store (fault injection).
 func newTestEnvWith(t *testing.T, wrap func(blob.Store) blob.Store) *testEnv {
+	return newTestEnvClock(t, wrap, clock.Real)
+}
+
+// newTestEnvClock runs the store and handler on data-protection clock clk.
+func newTestEnvClock(t *testing.T, wrap func(blob.Store) blob.Store, clk clock.Clock) *testEnv {
 	t.Helper()
 	dir := t.TempDir()
-	m, err := bolt.Open(filepath.Join(dir, "meta.db"), bolt.Options{})
+	m, err := bolt.Open(filepath.Join(dir, "meta.db"), bolt.Options{Clock: clk})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,6 +96,7 @@ func newTestEnvWith(t *testing.T, wrap func(blob.Store) blob.Store) *testEnv {
 	}
 	objs := objects.New(m, bs, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	objs.EnableEncryption(keys)
+	env.kms = keys
 	env.h = New(Config{
 		Region: env.region, BaseDomains: []string{"localhost"},
 		Objects:    objs,
@@ -97,6 +105,7 @@ func newTestEnvWith(t *testing.T, wrap func(blob.Store) blob.Store) *testEnv {
 		Audit:      env.audit,
 		Admin:      fakeAdmin{id: "111111111111"},
 		Logger:     slog.New(slog.NewTextHandler(io.Discard, nil)),
+		DataClock:  clk,
 	})
 	return env
 }
@@ -167,8 +176,20 @@ func TestClassify(t *testing.T) {
 		{"GET", "/b1?policyStatus", nil, OpGetBucketPolicyStatus},
 		{"GET", "/b1?publicAccessBlock", nil, OpGetPublicAccessBlock},
 		{"DELETE", "/b1?ownershipControls", nil, OpDeleteBucketOwnershipControls},
-		{"GET", "/b1?encryption", nil, OpNotImplemented},
-		{"PUT", "/b1/k?retention", nil, OpNotImplemented},
+		{"GET", "/b1?logging", nil, OpNotImplemented},
+		{"PUT", "/b1/k?retention", nil, OpPutObjectRetention},
+		{"GET", "/b1/k?retention", nil, OpGetObjectRetention},
+		{"PUT", "/b1/k?legal-hold", nil, OpPutObjectLegalHold},
+		{"GET", "/b1/k?legal-hold", nil, OpGetObjectLegalHold},
+		{"PUT", "/b1?object-lock", nil, OpPutObjectLockConfiguration},
+		{"GET", "/b1?object-lock", nil, OpGetObjectLockConfiguration},
+		{"GET", "/b1?lifecycle", nil, OpGetBucketLifecycleConfiguration},
+		{"PUT", "/b1?lifecycle", nil, OpPutBucketLifecycleConfiguration},
+		{"DELETE", "/b1?lifecycle", nil, OpDeleteBucketLifecycle},
+		{"GET", "/b1?encryption", nil, OpGetBucketEncryption},
+		{"PUT", "/b1?encryption", nil, OpPutBucketEncryption},
+		{"DELETE", "/b1?encryption", nil, OpDeleteBucketEncryption},
+		{"PUT", "/b1/k?encryption", nil, OpNotImplemented},
 		{"POST", "/b1?delete", nil, OpDeleteObjects},
 		{"POST", "/b1", map[string]string{"Content-Type": "multipart/form-data; boundary=x"}, OpPostObject},
 		{"PUT", "/b1/k", nil, OpPutObject},
@@ -286,8 +307,12 @@ func TestBadInputChangesNothing(t *testing.T) {
 		{"bad versioning status", "PUT", "/alice-bucket?versioning", "<VersioningConfiguration><Status>On</Status></VersioningConfiguration>", nil, 400, "MalformedXML"},
 		{"trailing garbage", "PUT", "/alice-bucket?tagging", "<Tagging><TagSet></TagSet></Tagging><x/>", nil, 400, "MalformedXML"},
 		{"bad range", "GET", "/alice-bucket/none", "", map[string]string{"Range": "bytes=9-1"}, 404, "NoSuchKey"},
-		{"sse-kms header", "PUT", "/alice-bucket/k", "x", map[string]string{"X-Amz-Server-Side-Encryption": "aws:kms"}, 501, "NotImplemented"},
-		{"sse-c header", "PUT", "/alice-bucket/k", "x", map[string]string{"X-Amz-Server-Side-Encryption-Customer-Algorithm": "AES256"}, 501, "NotImplemented"},
+		{"dsse header", "PUT", "/alice-bucket/k", "x", map[string]string{"X-Amz-Server-Side-Encryption": "aws:kms:dsse"}, 501, "NotImplemented"},
+		{"sse-c without key", "PUT", "/alice-bucket/k", "x", map[string]string{"X-Amz-Server-Side-Encryption-Customer-Algorithm": "AES256"}, 400, "InvalidArgument"},
+		{"kms key without aws:kms", "PUT", "/alice-bucket/k", "x", map[string]string{"X-Amz-Server-Side-Encryption-Aws-Kms-Key-Id": "alias/x"}, 400, "InvalidArgument"},
+		{"unknown kms key", "PUT", "/alice-bucket/k", "x", map[string]string{"X-Amz-Server-Side-Encryption": "aws:kms", "X-Amz-Server-Side-Encryption-Aws-Kms-Key-Id": "alias/none"}, 400, "KMS.NotFoundException"},
+		{"bad encryption context", "PUT", "/alice-bucket/k", "x", map[string]string{"X-Amz-Server-Side-Encryption": "aws:kms", "X-Amz-Server-Side-Encryption-Context": "e30"}, 400, "InvalidArgument"},
+		{"dsse default", "PUT", "/alice-bucket?encryption", "<ServerSideEncryptionConfiguration><Rule><ApplyServerSideEncryptionByDefault><SSEAlgorithm>aws:kms:dsse</SSEAlgorithm></ApplyServerSideEncryptionByDefault></Rule></ServerSideEncryptionConfiguration>", map[string]string{"Content-MD5": "x"}, 400, "InvalidDigest"},
 		{"unknown sse", "PUT", "/alice-bucket/k", "x", map[string]string{"X-Amz-Server-Side-Encryption": "aws:fsx"}, 400, "InvalidArgument"},
 		{"public acl with ACLs disabled", "PUT", "/alice-bucket/k", "x", map[string]string{"X-Amz-Acl": "public-read"}, 400, "AccessControlListNotSupported"},
 		{"header section over 8 KiB", "PUT", "/alice-bucket/k", "x", map[string]string{"X-Amz-Meta-A": strings.Repeat("a", 1500), "X-Amz-Meta-B": strings.Repeat("b", 1500), "X-Amz-Meta-C": strings.Repeat("c", 1500), "X-Amz-Meta-D": strings.Repeat("d", 1500), "X-Amz-Meta-E": strings.Repeat("e", 1500), "X-Amz-Meta-F": strings.Repeat("f", 1500)}, 400, "RequestHeaderSectionTooLarge"},
@@ -305,8 +330,9 @@ func TestBadInputChangesNothing(t *testing.T) {
 		t.Fatalf("objects after bad input: %v %v", lr.Objects, err)
 	}
 	b, _ := e.meta.GetBucket(context.Background(), "alice-bucket")
-	// Only what CreateBucket stores: Block Public Access and ownership.
-	if b.Versioning != "" || len(b.Configs) != 2 {
+	// Only what CreateBucket stores: Block Public Access, ownership and
+	// default encryption.
+	if b.Versioning != "" || len(b.Configs) != 3 {
 		t.Fatalf("bucket changed: %+v", b)
 	}
 }

@@ -73,7 +73,7 @@ func openDataDir(dir string, blobOpts localfs.Options) (*Stores, error) {
 		return nil, err
 	}
 	// Lock first: migrations must never run under a live server.
-	m, err := bolt.Open(filepath.Join(dir, "meta.db"), bolt.Options{})
+	m, err := bolt.Open(filepath.Join(dir, "meta.db"), bolt.Options{Clock: dataClock})
 	if errors.Is(err, bolt.ErrLocked) {
 		return nil, fmt.Errorf("%s: %w", dir, ErrInUse)
 	}

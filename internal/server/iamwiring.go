@@ -54,3 +54,19 @@ func (d iamDirectory) LookupUser(ctx context.Context, account, name string) (str
 func (d iamDirectory) UserPolicies(ctx context.Context, account, user string) ([][]byte, []byte, error) {
 	return d.svc.PrincipalPolicies(ctx, account, user)
 }
+
+// rootMFA checks an account root's MFA codes for S3 MFA Delete. A code
+// that does not verify (wrong, reused, or of a device that is not the
+// root's) is a refusal; anything else is a failure to check.
+type rootMFA struct{ svc *iam.Service }
+
+func (m rootMFA) VerifyRootMFA(ctx context.Context, account, serial, code string) (bool, error) {
+	err := m.svc.VerifyUserMFA(ctx, account, iam.RootUserName, serial, code)
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.Is(err, iam.ErrInvalidAuthenticationCode), errors.Is(err, iam.ErrNoSuchEntity), errors.Is(err, iam.ErrValidation):
+		return false, nil
+	}
+	return false, err
+}

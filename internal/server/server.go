@@ -29,6 +29,7 @@ import (
 	"github.com/coffer-io/coffer/internal/iam"
 	"github.com/coffer-io/coffer/internal/iamapi"
 	"github.com/coffer-io/coffer/internal/kms"
+	"github.com/coffer-io/coffer/internal/lifecycle"
 	"github.com/coffer-io/coffer/internal/objects"
 	"github.com/coffer-io/coffer/internal/rootkey"
 	"github.com/coffer-io/coffer/internal/s3api"
@@ -161,7 +162,7 @@ func Run(ctx context.Context, o Options, out io.Writer) error {
 	}
 	defer sink.Close()
 
-	svc := objects.New(st.Meta, st.Blobs, time.Now, log)
+	svc := objects.New(st.Meta, st.Blobs, dataClock.Now, log)
 	o.RootKey.DataDir, o.RootKey.Logger = dir, log
 	keySource, err := rootkey.Open(o.RootKey)
 	if err != nil {
@@ -213,6 +214,8 @@ func Run(ctx context.Context, o Options, out io.Writer) error {
 		Query:          map[string]s3api.QueryService{"iam": queryAPI.IAMAPI(), "sts": queryAPI.STSAPI()},
 		Logger:         log,
 		KeyUse:         keyUse,
+		DataClock:      dataClock,
+		MFA:            rootMFA{iamSvc},
 	})
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /_coffer/health", func(w http.ResponseWriter, r *http.Request) {
@@ -223,6 +226,10 @@ func Run(ctx context.Context, o Options, out io.Writer) error {
 		w.Header().Set("Content-Type", "text/plain; version=0.0.4")
 		h.Metrics().WritePrometheus(w)
 	})
+	if testRoutes != nil {
+		testRoutes(mux)
+		log.Warn("!!! test build: the data-protection clock can be moved with POST /_coffer/test/clock; never use this binary for real data")
+	}
 	root := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasPrefix(r.URL.Path, "/_coffer/") && !strings.HasPrefix(r.URL.Path, "/_coffer/admin/") {
 			mux.ServeHTTP(w, r)
@@ -303,6 +310,10 @@ func Run(ctx context.Context, o Options, out io.Writer) error {
 		o.Ready(ln.Addr().String(), plainAddr)
 	}
 
+	// Lifecycle rules run with each collection pass, on the
+	// data-protection clock, deleting through the object service so that
+	// Object Lock applies to them as to any request.
+	lc := &lifecycle.Worker{Objects: svc, Log: log}
 	gcDone := make(chan struct{})
 	gcCtx, gcCancel := context.WithCancel(context.Background())
 	go func() {
@@ -317,6 +328,12 @@ func Run(ctx context.Context, o Options, out io.Writer) error {
 					log.Warn("garbage collection failed", "err", err)
 				} else if n > 0 {
 					log.Info("garbage collection removed unreferenced data", "blobs", n)
+				}
+				if rep, err := lc.Run(gcCtx, dataClock.Now()); err != nil {
+					log.Warn("lifecycle pass failed", "err", err)
+				} else if rep != (lifecycle.Report{}) {
+					log.Info("lifecycle", "expired", rep.Expired, "noncurrent_expired", rep.NoncurrentExpired,
+						"delete_markers_removed", rep.MarkersRemoved, "uploads_aborted", rep.UploadsAborted, "kept_by_object_lock", rep.Protected)
 				}
 				// KMS keys due for automatic rotation (the aws/s3 keys
 				// yearly) get new material; old material stays, so data

@@ -387,16 +387,12 @@ func TestACLAndUnimplemented(t *testing.T) {
 				_, err := s.s3.GetBucketReplication(ctx, &s3.GetBucketReplicationInput{Bucket: aws.String(bkt)})
 				return err
 			}},
-			{"GetBucketLifecycleConfiguration", func() error {
-				_, err := s.s3.GetBucketLifecycleConfiguration(ctx, &s3.GetBucketLifecycleConfigurationInput{Bucket: aws.String(bkt)})
+			{"GetBucketAccelerateConfiguration", func() error {
+				_, err := s.s3.GetBucketAccelerateConfiguration(ctx, &s3.GetBucketAccelerateConfigurationInput{Bucket: aws.String(bkt)})
 				return err
 			}},
-			{"GetBucketEncryption", func() error {
-				_, err := s.s3.GetBucketEncryption(ctx, &s3.GetBucketEncryptionInput{Bucket: aws.String(bkt)})
-				return err
-			}},
-			{"GetObjectRetention", func() error {
-				_, err := s.s3.GetObjectRetention(ctx, &s3.GetObjectRetentionInput{Bucket: aws.String(bkt), Key: aws.String("obj")})
+			{"GetBucketLogging", func() error {
+				_, err := s.s3.GetBucketLogging(ctx, &s3.GetBucketLoggingInput{Bucket: aws.String(bkt)})
 				return err
 			}},
 		}

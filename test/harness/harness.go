@@ -25,39 +25,66 @@ import (
 	"github.com/coffer-io/coffer/internal/awscreds"
 )
 
+// build is one build of the binary, per set of build tags.
+type build struct {
+	once sync.Once
+	path string
+	err  error
+}
+
 var (
-	buildOnce sync.Once
-	binPath   string
-	buildErr  error
+	buildsMu sync.Mutex
+	builds   = map[string]*build{}
 )
 
 // Binary returns the path of a coffer binary built from this checkout
 // (or $COFFER_BIN when set).
-func Binary(t testing.TB) string {
+func Binary(t testing.TB) string { return binary(t, "") }
+
+// TestBinary returns a coffer binary built with the coffertest tag, whose
+// data-protection clock tests can move (or $COFFER_TEST_BIN when set).
+func TestBinary(t testing.TB) string { return binary(t, "coffertest") }
+
+func binary(t testing.TB, tags string) string {
 	t.Helper()
-	if p := os.Getenv("COFFER_BIN"); p != "" {
+	env := "COFFER_BIN"
+	if tags != "" {
+		env = "COFFER_TEST_BIN"
+	}
+	if p := os.Getenv(env); p != "" {
 		return p
 	}
-	buildOnce.Do(func() {
+	buildsMu.Lock()
+	b := builds[tags]
+	if b == nil {
+		b = &build{}
+		builds[tags] = b
+	}
+	buildsMu.Unlock()
+	b.once.Do(func() {
 		_, file, _, _ := runtime.Caller(0)
 		root := filepath.Join(filepath.Dir(file), "..", "..")
 		dir, err := os.MkdirTemp("", "coffer-bin-")
 		if err != nil {
-			buildErr = err
+			b.err = err
 			return
 		}
-		binPath = filepath.Join(dir, "coffer")
-		cmd := exec.Command("go", "build", "-o", binPath, "./cmd/coffer")
+		b.path = filepath.Join(dir, "coffer")
+		args := []string{"build", "-o", b.path}
+		if tags != "" {
+			args = append(args, "-tags", tags)
+		}
+		cmd := exec.Command("go", append(args, "./cmd/coffer")...)
 		cmd.Dir = root
 		out, err := cmd.CombinedOutput()
 		if err != nil {
-			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+			b.err = fmt.Errorf("go build: %v\n%s", err, out)
 		}
 	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
+	if b.err != nil {
+		t.Fatal(b.err)
 	}
-	return binPath
+	return b.path
 }
 
 // Server is a running coffer server.
@@ -73,10 +100,12 @@ type Server struct {
 	// AccessKey and SecretKey are the default account root's credentials.
 	AccessKey, SecretKey string
 	Args                 []string
-	cmd                  *exec.Cmd
-	done                 chan struct{} // closed when the process has exited
-	logs                 *bytes.Buffer
-	logMu                *sync.Mutex
+	// testBuild runs the coffertest build (see WithTestClock).
+	testBuild bool
+	cmd       *exec.Cmd
+	done      chan struct{} // closed when the process has exited
+	logs      *bytes.Buffer
+	logMu     *sync.Mutex
 }
 
 // Option adjusts a server before start.
@@ -87,6 +116,11 @@ func WithArgs(args ...string) Option { return func(s *Server) { s.Args = append(
 
 // WithDir uses an existing data directory.
 func WithDir(dir string) Option { return func(s *Server) { s.Dir = dir } }
+
+// WithTestClock runs a binary built with the coffertest tag, whose
+// data-protection clock AdvanceClock moves. Only tests of retention and
+// other time-driven data protection need it.
+func WithTestClock() Option { return func(s *Server) { s.testBuild = true } }
 
 // WithHTTP also starts the plain-HTTP listener.
 func WithHTTP() Option { return func(s *Server) { s.HTTPAddr = freeAddr(s.t) } }
@@ -153,7 +187,11 @@ func (s *Server) startOnce() error {
 		args = append(args, "--http-address", s.HTTPAddr)
 	}
 	args = append(args, s.Args...)
-	s.cmd = exec.Command(Binary(t), args...)
+	bin := Binary(t)
+	if s.testBuild {
+		bin = TestBinary(t)
+	}
+	s.cmd = exec.Command(bin, args...)
 	s.cmd.Env = append(os.Environ(), "COFFER_CONFIG=")
 	s.logs, s.logMu = &bytes.Buffer{}, &sync.Mutex{}
 	s.cmd.Stdout = &lockedWriter{s.logs, s.logMu}
@@ -193,6 +231,23 @@ func (s *Server) healthy() bool {
 	}
 	resp.Body.Close()
 	return resp.StatusCode == http.StatusOK
+}
+
+// AdvanceClock moves the server's data-protection clock forward by d
+// (servers started WithTestClock only).
+func (s *Server) AdvanceClock(d time.Duration) {
+	s.t.Helper()
+	if !s.testBuild {
+		s.t.Fatal("AdvanceClock needs a server started WithTestClock")
+	}
+	resp, err := s.HTTPClient().Post(s.Endpoint+"/_coffer/test/clock?advance="+d.String(), "", nil)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		s.t.Fatalf("advancing the clock: %s", resp.Status)
+	}
 }
 
 // Logs returns what the server printed.

@@ -5,6 +5,7 @@ import (
 	"syscall"
 
 	"github.com/coffer-io/coffer/internal/auth/sigv4"
+	"github.com/coffer-io/coffer/internal/kms"
 	"github.com/coffer-io/coffer/internal/objects"
 	"github.com/coffer-io/coffer/internal/storage/blob"
 	"github.com/coffer-io/coffer/internal/storage/meta"
@@ -32,6 +33,8 @@ var table = []struct {
 	{meta.ErrVersionNotFound, NoSuchVersion},
 	{meta.ErrUploadNotFound, NoSuchUpload},
 	{meta.ErrAccessKeyNotFound, InvalidAccessKeyID},
+	// Object Lock refusals are AWS's plain AccessDenied, whoever asks.
+	{meta.ErrObjectLocked, AccessDenied},
 	{blob.ErrNoSpace, SlowDown.WithMessage("The server is out of storage space; please retry later.")},
 	// The metadata store reports a full disk as the raw errno.
 	{syscall.ENOSPC, SlowDown.WithMessage("The server is out of storage space; please retry later.")},
@@ -52,6 +55,9 @@ func init() {
 			}
 			return e
 		}
+		if e := fromKMS(err); e != nil {
+			return e
+		}
 		for _, t := range table {
 			if errors.Is(err, t.err) {
 				return t.s3
@@ -59,4 +65,23 @@ func init() {
 		}
 		return nil
 	})
+}
+
+// fromKMS reports KMS failures on the S3 data path as S3 does: the KMS
+// error code prefixed with "KMS." and status 400 (KMS.NotFoundException,
+// KMS.DisabledException, KMS.KMSInvalidStateException, ...), a refusal
+// by a key policy as AccessDenied, indistinguishable from S3's own, and
+// internal KMS failures as InternalError.
+func fromKMS(err error) *Error {
+	var ke *kms.Error
+	if !errors.As(err, &ke) {
+		return nil
+	}
+	switch ke.Code {
+	case kms.CodeInternal:
+		return InternalError
+	case "AccessDeniedException":
+		return AccessDenied
+	}
+	return &Error{Code: "KMS." + ke.Code, Status: 400, Message: ke.Message}
 }

@@ -29,7 +29,32 @@ var (
 	ErrVersionNotFound   = errors.New("meta: no such version")
 	ErrUploadNotFound    = errors.New("meta: no such upload")
 	ErrAccessKeyNotFound = errors.New("meta: no such access key")
+	// ErrObjectLocked refuses removing or overwriting a version that
+	// Object Lock protects, and weakening its protection.
+	ErrObjectLocked = errors.New("meta: object version is protected by Object Lock")
 )
+
+// Object Lock retention modes.
+const (
+	LockGovernance = "GOVERNANCE"
+	LockCompliance = "COMPLIANCE"
+)
+
+// Retention is a version's Object Lock retention: the version cannot be
+// removed before Until (GOVERNANCE yields to an authorized bypass,
+// COMPLIANCE to nobody).
+type Retention struct {
+	Mode  string    `json:"mode"`
+	Until time.Time `json:"until"`
+}
+
+// DefaultRetention is a lock-enabled bucket's default retention, applied
+// to new versions that name none: exactly one of Days and Years is set.
+type DefaultRetention struct {
+	Mode  string `json:"mode"`
+	Days  int    `json:"days,omitempty"`
+	Years int    `json:"years,omitempty"`
+}
 
 // NullVersion is the version id of an object written while versioning was
 // never enabled or is suspended.
@@ -67,14 +92,17 @@ type AccessKey struct {
 // subresource name, so later features add configurations without schema
 // changes.
 type Bucket struct {
-	Name              string            `json:"name"`
-	Owner             string            `json:"owner"` // account id
-	Region            string            `json:"region"`
-	CreatedAt         time.Time         `json:"createdAt"`
-	Versioning        string            `json:"versioning,omitempty"`
-	MFADelete         string            `json:"mfaDelete,omitempty"`
-	ObjectLockEnabled bool              `json:"objectLockEnabled,omitempty"`
-	Configs           map[string][]byte `json:"configs,omitempty"`
+	Name              string    `json:"name"`
+	Owner             string    `json:"owner"` // account id
+	Region            string    `json:"region"`
+	CreatedAt         time.Time `json:"createdAt"`
+	Versioning        string    `json:"versioning,omitempty"`
+	MFADelete         string    `json:"mfaDelete,omitempty"`
+	ObjectLockEnabled bool      `json:"objectLockEnabled,omitempty"`
+	// DefaultRetention applies to new versions of a lock-enabled bucket
+	// (nil: none).
+	DefaultRetention *DefaultRetention `json:"defaultRetention,omitempty"`
+	Configs          map[string][]byte `json:"configs,omitempty"`
 }
 
 // AccountSettings holds an account's own configuration documents that
@@ -102,12 +130,36 @@ type Checksum struct {
 // data key sealed by the KMS (envelope encryption) and the random identity
 // assigned when the write started, which binds the ciphertext to this
 // record so stored data cannot be swapped between objects or parts.
+//
+// The mode decides what SealedKey holds:
+//   - SSE-S3 (AES256) and SSE-KMS (aws:kms) without a bucket key: the KMS
+//     ciphertext blob of the data key;
+//   - SSE-KMS with a bucket key: the KMS blob of the bucket key, and
+//     LocalKey is the data key sealed under it;
+//   - SSE-C: the KMS blob (under the bucket owner's aws/s3 key) of a
+//     server-side secret, and LocalKey is the data key sealed under a key
+//     derived from that secret and the customer's key, which is never
+//     stored.
 type Encryption struct {
-	Algorithm string `json:"alg"`          // AES256 (SSE-S3)
+	Algorithm string `json:"alg"`          // AES256 (SSE-S3), aws:kms (SSE-KMS) or SSE-C
 	KeyID     string `json:"kid"`          // ARN of the KMS key that sealed SealedKey
-	SealedKey []byte `json:"sk"`           // KMS ciphertext blob of the data key
+	SealedKey []byte `json:"sk"`           // KMS ciphertext blob (see above)
 	Identity  []byte `json:"id,omitempty"` // 16 random bytes
+	// Context is the caller's additional SSE-KMS encryption context as
+	// canonical JSON (without the aws:s3:arn pair S3 adds); empty if none.
+	Context string `json:"ctx,omitempty"`
+	// BucketKey says SealedKey is an S3 bucket key (SSE-KMS).
+	BucketKey bool `json:"bk,omitempty"`
+	// LocalKey is the data key sealed locally (bucket key, SSE-C).
+	LocalKey []byte `json:"lk,omitempty"`
 }
+
+// Encryption modes (Encryption.Algorithm).
+const (
+	SSES3  = "AES256"
+	SSEKMS = "aws:kms"
+	SSEC   = "SSE-C"
+)
 
 // PartInfo describes one part of a completed multipart object.
 type PartInfo struct {
@@ -152,6 +204,10 @@ type ObjectVersion struct {
 	// it (nil: the default, owner FULL_CONTROL). The store keeps it
 	// opaque, like Bucket.Configs.
 	ACL []byte `json:"acl,omitempty"`
+	// Retention and LegalHold are the version's Object Lock protection.
+	// Stores refuse to remove a protected version (see package protect).
+	Retention *Retention `json:"ret,omitempty"`
+	LegalHold bool       `json:"lh,omitempty"`
 }
 
 // Upload is an in-progress multipart upload.
@@ -170,6 +226,25 @@ type Upload struct {
 	StorageClass      string `json:"sc,omitempty"`
 	// ACL is the ACL the completed object gets (see ObjectVersion.ACL).
 	ACL []byte `json:"acl,omitempty"`
+	// Retention and LegalHold are the completed object's Object Lock
+	// settings, as requested at creation.
+	Retention *Retention `json:"ret,omitempty"`
+	LegalHold bool       `json:"lh,omitempty"`
+	// SSE is the encryption chosen when the upload was created, applied
+	// to every part (nil: SSE-S3).
+	SSE *UploadSSE `json:"sse,omitempty"`
+}
+
+// UploadSSE is a multipart upload's encryption setting. For SSE-C,
+// Secret is the envelope (KeyID, SealedKey, Identity and a LocalKey
+// sealed under the customer key) every part reuses and that recognises
+// the customer key each part must repeat.
+type UploadSSE struct {
+	Mode      string      `json:"mode"`          // SSES3, SSEKMS or SSEC
+	KMSKeyID  string      `json:"kid,omitempty"` // SSE-KMS: resolved key ARN
+	Context   string      `json:"ctx,omitempty"` // SSE-KMS: caller's context, canonical JSON
+	BucketKey bool        `json:"bk,omitempty"`
+	Secret    *Encryption `json:"sec,omitempty"`
 }
 
 // Part is an uploaded part of a multipart upload.
@@ -271,7 +346,17 @@ type DeleteResult struct {
 }
 
 // Store is the metadata store. All methods are safe for concurrent use and
-// each is atomic. Methods never retain or modify the values passed to them
+// each is atomic.
+//
+// Object Lock is enforced by the store itself, with package protect,
+// inside the transaction of every write: removing or replacing a version
+// (DeleteObject with a versionID, a null version replaced by PutObject,
+// CompleteUpload or an unversioned delete) asks protect.CheckRemoval,
+// UpdateObject asks protect.CheckChange and never changes a version's data
+// in place, UpdateBucket asks protect.CheckBucketChange, and new versions
+// get the bucket's default retention (protect.ApplyDefault). Refusals wrap
+// ErrObjectLocked. The checks read the time from the store's
+// data-protection clock and an authorized governance bypass from ctx. Methods never retain or modify the values passed to them
 // and return fresh values the caller may modify.
 //
 // Methods taking a bucket name return ErrBucketNotFound when the bucket

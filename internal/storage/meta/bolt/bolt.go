@@ -52,6 +52,8 @@ import (
 
 	"go.etcd.io/bbolt"
 	bolterrors "go.etcd.io/bbolt/errors"
+
+	"github.com/coffer-io/coffer/internal/clock"
 )
 
 // FormatVersion is the on-disk format this code reads and writes. Bump it
@@ -92,11 +94,15 @@ type Options struct {
 	// ReadOnly opens the database with a shared lock for inspection
 	// tools; it still fails while a writer holds the database.
 	ReadOnly bool
+	// Clock is the data-protection clock that Object Lock retention is
+	// checked against (clock.Real if nil).
+	Clock clock.Clock
 }
 
 // Store is a meta.Store on bbolt.
 type Store struct {
-	db *bbolt.DB
+	db    *bbolt.DB
+	clock clock.Clock
 }
 
 // Top-level bucket names.
@@ -164,7 +170,10 @@ func Open(path string, opts Options) (*Store, error) {
 		db.Close()
 		return nil, err
 	}
-	return &Store{db: db}, nil
+	if opts.Clock == nil {
+		opts.Clock = clock.Real
+	}
+	return &Store{db: db, clock: opts.Clock}, nil
 }
 
 // initFormat creates the layout in a new database, or checks an existing
@@ -216,6 +225,11 @@ func (s *Store) Close() error { return s.db.Close() }
 type wtx struct {
 	tx    *bbolt.Tx
 	dirty bool
+	// ctx and now are what the protection checks (package protect) see:
+	// the request's context (an authorized governance bypass travels in
+	// it) and the data-protection clock's time.
+	ctx context.Context
+	now time.Time
 }
 
 func (w *wtx) put(b *bbolt.Bucket, k, v []byte) error {
@@ -247,7 +261,7 @@ func (s *Store) update(ctx context.Context, fn func(w *wtx) error) error {
 	var refused error
 	err := s.db.Batch(func(tx *bbolt.Tx) error {
 		refused = nil
-		w := &wtx{tx: tx}
+		w := &wtx{tx: tx, ctx: ctx, now: s.clock.Now()}
 		err := fn(w)
 		if err != nil && !w.dirty {
 			refused = err

@@ -274,3 +274,57 @@ func FuzzVersionCodec(f *testing.F) {
 		}
 	})
 }
+
+func TestVersionCodecExtendedEnvelopes(t *testing.T) {
+	kms := &meta.Encryption{Algorithm: meta.SSEKMS, KeyID: "arn:aws:kms:r:1:key/k", SealedKey: []byte{1, 2}, Identity: []byte{3, 4},
+		Context: `{"a":"b"}`}
+	bk := &meta.Encryption{Algorithm: meta.SSEKMS, KeyID: "arn:aws:kms:r:1:key/k", SealedKey: []byte{5}, Identity: []byte{6},
+		BucketKey: true, LocalKey: []byte{7, 8}}
+	ssec := &meta.Encryption{Algorithm: meta.SSEC, KeyID: "arn:aws:kms:r:1:key/s3", SealedKey: []byte{9}, Identity: []byte{10},
+		LocalKey: []byte{11, 12, 13}}
+	for _, v := range []*meta.ObjectVersion{
+		{VersionID: "kms", Size: 3, Blobs: []meta.BlobRef{{ID: "b", Size: 20}}, Encryption: kms},
+		{VersionID: "bk", Size: 3, Encryption: bk},
+		{VersionID: "ssec-mp", Size: 2, Parts: []meta.PartInfo{{Number: 1, Size: 1, Encryption: ssec}, {Number: 2, Size: 1, Encryption: bk}},
+			Blobs: []meta.BlobRef{{ID: "p1", Size: 18}, {ID: "p2", Size: 19}}},
+	} {
+		v.LastModified = time.Unix(1, 0).UTC()
+		data := encodeVersionBinary(v)
+		var got meta.ObjectVersion
+		if err := decodeVersionBinary(data, &got); err != nil {
+			t.Fatalf("%s: %v", v.VersionID, err)
+		}
+		if diff := cmp.Diff(v, &got); diff != "" {
+			t.Fatal(diff)
+		}
+		for i := 0; i < len(data); i++ {
+			if err := decodeVersionBinary(data[:i], new(meta.ObjectVersion)); err == nil {
+				t.Fatalf("%s: truncated record of %d bytes decoded", v.VersionID, i)
+			}
+		}
+	}
+}
+
+// TestVersionCodecOldSSES3Record decodes a V3 record as written before
+// SSE-KMS and SSE-C existed: stored records must keep reading, and an
+// SSE-S3 envelope must still encode to the same bytes.
+func TestVersionCodecOldSSES3Record(t *testing.T) {
+	old := []byte{
+		3, 1, 'v', 0, 1, 'o', 6, 0, 2, 0, 0, 0, 0, 0, 0, 0, // header up to checksum
+		0, 1, 1, 'b', 40, 0, // no parts, one blob of 20 bytes, empty ACL
+		1, 6, 'A', 'E', 'S', '2', '5', '6', 1, 'k', 2, 0xaa, 0xbb, 1, 0xcc, // envelope
+	}
+	want := &meta.ObjectVersion{VersionID: "v", Owner: "o", Size: 3, LastModified: time.Unix(0, 1).UTC(),
+		Blobs:      []meta.BlobRef{{ID: "b", Size: 20}},
+		Encryption: &meta.Encryption{Algorithm: "AES256", KeyID: "k", SealedKey: []byte{0xaa, 0xbb}, Identity: []byte{0xcc}}}
+	var got meta.ObjectVersion
+	if err := decodeVersionBinary(old, &got); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want, &got); diff != "" {
+		t.Fatal(diff)
+	}
+	if re := encodeVersionBinary(&got); string(re) != string(old) {
+		t.Fatalf("re-encoded SSE-S3 record changed:\n got %v\nwant %v", re, old)
+	}
+}

@@ -7,6 +7,7 @@ import (
 
 	"go.etcd.io/bbolt"
 
+	"github.com/coffer-io/coffer/internal/protect"
 	"github.com/coffer-io/coffer/internal/storage/meta"
 )
 
@@ -76,11 +77,15 @@ func (s *Store) UpdateBucket(ctx context.Context, name string, fn func(b *meta.B
 		if err != nil {
 			return err
 		}
+		old := *b
 		oldOwner := b.Owner
 		if err := fn(b); err != nil {
 			return err
 		}
 		b.Name = name
+		if err := protect.CheckBucketChange(&old, b); err != nil {
+			return err
+		}
 		data, err := encode(b)
 		if err != nil {
 			return err

@@ -7,10 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"time"
 
 	"go.etcd.io/bbolt"
 
+	"github.com/coffer-io/coffer/internal/protect"
 	"github.com/coffer-io/coffer/internal/storage/meta"
 )
 
@@ -101,9 +101,15 @@ func (b *objBucket) add(w *wtx, v *meta.ObjectVersion) error {
 	return w.put(b.cur, []byte(v.Key), data)
 }
 
-// remove deletes version seq of key; wasLatest says whether it was the
-// newest, in which case the next newest takes its place in cur.
-func (b *objBucket) remove(w *wtx, key, versionID string, seq uint64, wasLatest bool) error {
+// remove deletes version old (stored at seq) of key; if it was the
+// newest, the next newest takes its place in cur. It is the only code that
+// deletes a version record, and it asks package protect first: nothing
+// removes a version that Object Lock protects.
+func (b *objBucket) remove(w *wtx, old *meta.ObjectVersion, seq uint64) error {
+	if err := protect.CheckRemoval(w.ctx, w.now, old); err != nil {
+		return err
+	}
+	key, versionID, wasLatest := old.Key, old.VersionID, old.IsLatest
 	if err := w.del(b.ver, verKey(key, seq)); err != nil {
 		return err
 	}
@@ -140,7 +146,7 @@ func (b *objBucket) removeNull(w *wtx, key string) (*meta.ObjectVersion, error) 
 	if err != nil {
 		return nil, err
 	}
-	return old, b.remove(w, key, meta.NullVersion, seq, old.IsLatest)
+	return old, b.remove(w, old, seq)
 }
 
 // put stores v as the new latest version of its key following the
@@ -158,6 +164,9 @@ func (b *objBucket) put(w *wtx, v *meta.ObjectVersion, newVersionID string, pre 
 	}
 	rec := *v
 	rec.Bucket = b.name
+	if err := protect.ApplyDefault(b.rec, &rec, w.now); err != nil {
+		return res, err
+	}
 	if b.rec.Versioning == meta.VersioningEnabled {
 		if err := b.checkNewVersionID(v.Key, newVersionID); err != nil {
 			return res, err
@@ -256,10 +265,23 @@ func (s *Store) UpdateObject(ctx context.Context, bucket, key, versionID string,
 			return err
 		}
 		id := *v
+		if id.Retention != nil {
+			r := *id.Retention // fn may change v's in place
+			id.Retention = &r
+		}
 		if err := fn(v); err != nil {
 			return err
 		}
+		// Identity and data never change in place: overwriting a
+		// version's data would be a removal that bypasses protect.
 		v.Bucket, v.Key, v.VersionID, v.DeleteMarker, v.IsLatest = id.Bucket, id.Key, id.VersionID, id.DeleteMarker, id.IsLatest
+		v.Size, v.ETag, v.Checksum, v.Parts, v.Blobs, v.Encryption, v.LastModified = id.Size, id.ETag, id.Checksum, id.Parts, id.Blobs, id.Encryption, id.LastModified
+		if err := protect.CheckChange(w.ctx, w.now, &id, v); err != nil {
+			return err
+		}
+		if (v.Retention != nil || v.LegalHold) && (v.DeleteMarker || !b.rec.ObjectLockEnabled) {
+			return fmt.Errorf("%w: %s@%s cannot be locked", meta.ErrObjectLocked, key, v.VersionID)
+		}
 		data, err := encodeVersion(v)
 		if err != nil {
 			return err
@@ -276,7 +298,7 @@ func (s *Store) UpdateObject(ctx context.Context, bucket, key, versionID string,
 
 // DeleteObject implements meta.Store.
 func (s *Store) DeleteObject(ctx context.Context, bucket, key, versionID, newVersionID string, check meta.Precondition) (meta.DeleteResult, error) {
-	now := time.Now().UTC() // outside the transaction: Batch may re-run it
+	now := s.clock.Now().UTC() // the marker's time, on the data clock; outside the transaction: Batch may re-run it
 	var res meta.DeleteResult
 	err := s.update(ctx, func(w *wtx) error {
 		res = meta.DeleteResult{}
@@ -295,7 +317,7 @@ func (s *Store) DeleteObject(ctx context.Context, bucket, key, versionID, newVer
 				}
 			}
 			res = meta.DeleteResult{VersionID: versionID, DeleteMarker: old.DeleteMarker, Freed: blobsOf(old)}
-			return b.remove(w, key, versionID, seq, old.IsLatest)
+			return b.remove(w, old, seq)
 		}
 
 		cur, _, err := b.latest(key)

@@ -27,6 +27,12 @@ const versionCodecV2 = 2
 // written as V3, so unencrypted records keep their older, smaller forms.
 const versionCodecV3 = 3
 
+// versionCodecV4 is V3 (ACL and envelopes always present) followed by the
+// Object Lock state: a retention presence byte, then its mode and
+// retain-until time (Unix nanoseconds), then a legal-hold byte. Only
+// versions with a retention or a legal hold are written as V4.
+const versionCodecV4 = 4
+
 var errCorrupt = errors.New("bolt: corrupt version record")
 
 type enc struct{ b []byte }
@@ -50,17 +56,41 @@ func (e *enc) strMap(m map[string]string) {
 
 func (e *enc) checksum(c meta.Checksum) { e.str(c.Algorithm); e.str(c.Value); e.str(c.Type) }
 
+// Envelope presence values: none, an SSE-S3-shaped envelope (algorithm,
+// key, sealed key, identity), or that followed by the SSE-KMS and SSE-C
+// fields (context, flags, local key). SSE-S3 envelopes keep the shorter
+// form, so their records are what they were before the other modes.
+const (
+	envNone     = 0
+	envBasic    = 1
+	envExtended = 2
+)
+
 // envelope writes a presence byte, then the envelope's fields.
 func (e *enc) envelope(x *meta.Encryption) {
 	if x == nil {
-		e.b = append(e.b, 0)
+		e.b = append(e.b, envNone)
 		return
 	}
-	e.b = append(e.b, 1)
+	extended := x.Context != "" || x.BucketKey || len(x.LocalKey) > 0
+	if extended {
+		e.b = append(e.b, envExtended)
+	} else {
+		e.b = append(e.b, envBasic)
+	}
 	e.str(x.Algorithm)
 	e.str(x.KeyID)
 	e.str(string(x.SealedKey))
 	e.str(string(x.Identity))
+	if extended {
+		e.str(x.Context)
+		var flags byte
+		if x.BucketKey {
+			flags |= 1
+		}
+		e.b = append(e.b, flags)
+		e.str(string(x.LocalKey))
+	}
 }
 
 // hasEnvelope reports whether v needs the V3 encoding.
@@ -167,10 +197,28 @@ func (d *dec) envelope() *meta.Encryption {
 	present := d.b[0]
 	d.b = d.b[1:]
 	switch present {
-	case 0:
+	case envNone:
 		return nil
-	case 1:
+	case envBasic:
 		return &meta.Encryption{Algorithm: d.str(), KeyID: d.str(), SealedKey: d.bytes(), Identity: d.bytes()}
+	case envExtended:
+		x := &meta.Encryption{Algorithm: d.str(), KeyID: d.str(), SealedKey: d.bytes(), Identity: d.bytes(), Context: d.str()}
+		if d.err == nil && len(d.b) == 0 {
+			d.err = errCorrupt
+			return nil
+		}
+		if d.err != nil {
+			return nil
+		}
+		flags := d.b[0]
+		d.b = d.b[1:]
+		if flags&^1 != 0 {
+			d.err = errCorrupt
+			return nil
+		}
+		x.BucketKey = flags&1 != 0
+		x.LocalKey = d.bytes()
+		return x
 	}
 	d.err = errCorrupt
 	return nil
@@ -180,6 +228,8 @@ func encodeVersionBinary(v *meta.ObjectVersion) []byte {
 	e := enc{b: make([]byte, 0, 256)}
 	codec := byte(versionCodecV1)
 	switch {
+	case v.Retention != nil || v.LegalHold:
+		codec = versionCodecV4
 	case hasEnvelope(v):
 		codec = versionCodecV3
 	case len(v.ACL) > 0:
@@ -222,11 +272,39 @@ func encodeVersionBinary(v *meta.ObjectVersion) []byte {
 			e.envelope(p.Encryption)
 		}
 	}
+	if codec >= versionCodecV4 {
+		if r := v.Retention; r != nil {
+			e.b = append(e.b, 1)
+			e.str(r.Mode)
+			e.varint(r.Until.UnixNano())
+		} else {
+			e.b = append(e.b, 0)
+		}
+		var hold byte
+		if v.LegalHold {
+			hold = 1
+		}
+		e.b = append(e.b, hold)
+	}
 	return e.b
 }
 
+// flag reads a byte that must be 0 or 1.
+func (d *dec) flag() bool {
+	if d.err != nil {
+		return false
+	}
+	if len(d.b) == 0 || d.b[0] > 1 {
+		d.err = errCorrupt
+		return false
+	}
+	f := d.b[0] == 1
+	d.b = d.b[1:]
+	return f
+}
+
 func decodeVersionBinary(data []byte, v *meta.ObjectVersion) error {
-	if len(data) == 0 || data[0] < versionCodecV1 || data[0] > versionCodecV3 {
+	if len(data) == 0 || data[0] < versionCodecV1 || data[0] > versionCodecV4 {
 		return fmt.Errorf("%w: unknown encoding", errCorrupt)
 	}
 	d := dec{b: data[1:]}
@@ -270,6 +348,12 @@ func decodeVersionBinary(data []byte, v *meta.ObjectVersion) error {
 		for i := range v.Parts {
 			v.Parts[i].Encryption = d.envelope()
 		}
+	}
+	if data[0] >= versionCodecV4 {
+		if d.flag() {
+			v.Retention = &meta.Retention{Mode: d.str(), Until: time.Unix(0, d.varint()).UTC()}
+		}
+		v.LegalHold = d.flag()
 	}
 	if d.err != nil {
 		return d.err

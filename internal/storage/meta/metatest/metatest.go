@@ -52,11 +52,13 @@ func Run(t *testing.T, open func(t *testing.T) meta.Store) {
 		{"Multipart", testMultipart},
 		{"CompleteUpload", testCompleteUpload},
 		{"ListUploads", testListUploads},
+		{"Encryption", testEncryption},
 		{"ForEachBlobRef", testForEachBlobRef},
 		{"ConcurrentDistinctKeys", testConcurrentDistinctKeys},
 		{"ConcurrentSameKey", testConcurrentSameKey},
 		{"ConcurrentPreconditions", testConcurrentPreconditions},
 		{"ConcurrentMisc", testConcurrentMisc},
+		{"ObjectLock", testObjectLock},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
