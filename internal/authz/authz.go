@@ -32,6 +32,11 @@ type Request struct {
 	// TrustPolicy is the role's trust policy when the request is
 	// sts:AssumeRole (it then takes the place of ResourcePolicy).
 	TrustPolicy []byte
+	// KeyPolicy is the KMS key's policy when the request acts on a key
+	// (it then takes the place of ResourcePolicy): the key's sole
+	// authority, which IAM policies only add to where it delegates to
+	// the account.
+	KeyPolicy []byte
 	// ObjectOwner is the account owning the object acted on when ACLs are
 	// enabled and it is not the bucket owner: the bucket policy can then
 	// only deny, and the object ACL must grant (S3's object context).

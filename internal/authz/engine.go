@@ -37,7 +37,14 @@ func (e *Engine) Authorize(ctx context.Context, r *Request) Decision {
 			return Decision{Reason: reason}
 		}
 	}
-	if len(r.TrustPolicy) > 0 {
+	if len(r.KeyPolicy) > 0 {
+		pol, err := e.Cache.Parse(r.KeyPolicy, policy.KeyPolicy)
+		if err != nil {
+			e.log().Error("stored key policy does not parse; denying", "resource", r.Resource, "err", err)
+			return Decision{Reason: "stored key policy invalid"}
+		}
+		in.Resource = pol
+	} else if len(r.TrustPolicy) > 0 {
 		pol, err := e.Cache.Parse(r.TrustPolicy, policy.Trust)
 		if err != nil {
 			e.log().Error("stored trust policy does not parse; denying", "resource", r.Resource, "err", err)
@@ -103,6 +110,8 @@ func denialReason(action string, d policy.Decision) string {
 		why = "because no permissions boundary allows the " + action + " action"
 	case policy.DeniedBySession:
 		why = "because no session policy allows the " + action + " action"
+	case policy.DeniedByKeyPolicy:
+		why = "because no resource-based policy allows the " + action + " action"
 	default:
 		why = "because no identity-based policy allows the " + action + " action"
 	}

@@ -96,6 +96,15 @@ func (s *Service) UpdateAlias(ctx context.Context, account, name, targetKeyID st
 		if err != nil {
 			return err
 		}
+		// AWS needs kms:UpdateAlias on the key the alias leaves as well
+		// as on the one it is to name.
+		if old, err := tx.Key(a.TargetKeyID); err == nil {
+			if err := s.authorize(ctx, "UpdateAlias", account, old); err != nil {
+				return err
+			}
+		} else if !errors.Is(err, ErrNotFound) {
+			return err
+		}
 		r, err := s.aliasTarget(ctx, tx, "UpdateAlias", account, targetKeyID)
 		if err != nil {
 			return err
@@ -112,7 +121,22 @@ func (s *Service) DeleteAlias(ctx context.Context, account, name string) error {
 		return err
 	}
 	return storeErr(s.cfg.Store.Update(ctx, account, func(tx Tx) error {
-		err := tx.DeleteAlias(name)
+		a, err := tx.Alias(name)
+		if errors.Is(err, ErrNotFound) {
+			return newErr(CodeNotFound, "Alias %s is not found.", s.aliasARN(account, name))
+		}
+		if err != nil {
+			return err
+		}
+		// AWS needs kms:DeleteAlias on the alias's key too.
+		if r, err := tx.Key(a.TargetKeyID); err == nil {
+			if err := s.authorize(ctx, "DeleteAlias", account, r); err != nil {
+				return err
+			}
+		} else if !errors.Is(err, ErrNotFound) {
+			return err
+		}
+		err = tx.DeleteAlias(name)
 		if errors.Is(err, ErrNotFound) {
 			return newErr(CodeNotFound, "Alias %s is not found.", s.aliasARN(account, name))
 		}

@@ -183,7 +183,7 @@ func (s *Service) Encrypt(ctx context.Context, account, id string, plaintext []b
 		return nil, validationErr("1 validation error detected: Value at 'plaintext' failed to satisfy constraint: Member must have length between 1 and %d", MaxPlaintextSize)
 	}
 	var out *EncryptOutput
-	err := s.withKey(ctx, "Encrypt", account, id, false, true, func(_ Tx, r *KeyRecord) error {
+	err := s.withKeyEC(ctx, "Encrypt", account, id, ec, false, true, func(_ Tx, r *KeyRecord) error {
 		if err := usable(&r.Key); err != nil {
 			return err
 		}
@@ -211,7 +211,7 @@ type DecryptOutput struct {
 // is the caller's, see Config.Authorize and CiphertextKeyARN).
 func (s *Service) Decrypt(ctx context.Context, account string, blob []byte, keyID string, ec map[string]string) (*DecryptOutput, error) {
 	var out *DecryptOutput
-	err := s.withBlobKey(ctx, "Decrypt", account, blob, keyID, func(r *KeyRecord, h blobHeader, raw, nonce, sealed []byte) error {
+	err := s.withBlobKey(ctx, "Decrypt", account, blob, keyID, ec, func(r *KeyRecord, h blobHeader, raw, nonce, sealed []byte) error {
 		pt, err := s.open(r, h, raw, nonce, sealed, ec)
 		if err != nil {
 			return err
@@ -224,7 +224,7 @@ func (s *Service) Decrypt(ctx context.Context, account string, blob []byte, keyI
 
 // withBlobKey parses blob, resolves and checks its key (and the optional
 // expected keyID) and runs fn in a read transaction of the key's account.
-func (s *Service) withBlobKey(ctx context.Context, op, caller string, blob []byte, keyID string, fn func(r *KeyRecord, h blobHeader, raw, nonce, sealed []byte) error) error {
+func (s *Service) withBlobKey(ctx context.Context, op, caller string, blob []byte, keyID string, ec map[string]string, fn func(r *KeyRecord, h blobHeader, raw, nonce, sealed []byte) error) error {
 	if len(blob) == 0 {
 		return validationErr("1 validation error detected: Value at 'ciphertextBlob' failed to satisfy constraint: Member must have length greater than or equal to 1")
 	}
@@ -232,6 +232,7 @@ func (s *Service) withBlobKey(ctx context.Context, op, caller string, blob []byt
 	if err != nil {
 		return err
 	}
+	alias := ""
 	if keyID != "" {
 		// Resolve the expected key on its own (it may be an alias of the
 		// caller's account) rather than inside the blob account's
@@ -240,6 +241,7 @@ func (s *Service) withBlobKey(ctx context.Context, op, caller string, blob []byt
 		if err != nil {
 			return err
 		}
+		alias = want.alias
 		var wantAccount, wantID string
 		err = s.cfg.Store.View(ctx, want.account, func(tx Tx) error {
 			r, err := s.resolve(tx, want)
@@ -263,7 +265,7 @@ func (s *Service) withBlobKey(ctx context.Context, op, caller string, blob []byt
 			// (or its key was deleted): either way it cannot be decrypted.
 			return errBadBlob()
 		}
-		if err := s.authorize(ctx, op, caller, r); err != nil {
+		if err := s.authorizeReq(ctx, &AuthzRequest{Op: op, Caller: caller, EncryptionContext: ec, Alias: alias}, r); err != nil {
 			return err
 		}
 		if err := usable(&r.Key); err != nil {
@@ -324,7 +326,7 @@ func (s *Service) generateDataKey(ctx context.Context, op, account, id string, s
 		return nil, err
 	}
 	var out *DataKeyOutput
-	err = s.withKey(ctx, op, account, id, false, true, func(_ Tx, r *KeyRecord) error {
+	err = s.withKeyEC(ctx, op, account, id, ec, false, true, func(_ Tx, r *KeyRecord) error {
 		if err := usable(&r.Key); err != nil {
 			return err
 		}
@@ -369,7 +371,7 @@ type ReEncryptOutput struct {
 func (s *Service) ReEncrypt(ctx context.Context, account string, in ReEncryptInput) (*ReEncryptOutput, error) {
 	var pt []byte
 	var srcARN string
-	err := s.withBlobKey(ctx, "ReEncryptFrom", account, in.CiphertextBlob, in.SourceKeyID, func(r *KeyRecord, h blobHeader, raw, nonce, sealed []byte) error {
+	err := s.withBlobKey(ctx, "ReEncryptFrom", account, in.CiphertextBlob, in.SourceKeyID, in.SourceEncryptionContext, func(r *KeyRecord, h blobHeader, raw, nonce, sealed []byte) error {
 		var err error
 		pt, err = s.open(r, h, raw, nonce, sealed, in.SourceEncryptionContext)
 		srcARN = r.Key.ARN
@@ -380,7 +382,7 @@ func (s *Service) ReEncrypt(ctx context.Context, account string, in ReEncryptInp
 	}
 	defer clear(pt)
 	var out *ReEncryptOutput
-	err = s.withKey(ctx, "ReEncryptTo", account, in.DestinationKeyID, false, true, func(_ Tx, r *KeyRecord) error {
+	err = s.withKeyEC(ctx, "ReEncryptTo", account, in.DestinationKeyID, in.DestinationEncryptionContext, false, true, func(_ Tx, r *KeyRecord) error {
 		if err := usable(&r.Key); err != nil {
 			return err
 		}

@@ -10,9 +10,10 @@
 // Operations follow AWS KMS: the same identifiers (key ID, key ARN, alias
 // name, alias ARN), the same key states (Enabled, Disabled,
 // PendingDeletion) and the same error codes, returned as *Error. Key
-// policies are stored with keys but not evaluated here; the caller
-// evaluates them, optionally from the Config.Authorize hook, which sees the
-// resolved key of every operation before it has any effect.
+// policies are validated with the policy engine's strict parser and stored
+// with keys, but not evaluated here: the Config.Authorize hook sees the
+// resolved key (with the policy in force), the operation, the encryption
+// context and the alias used of every operation before it has any effect.
 //
 // # Ciphertext blob format (version 1)
 //

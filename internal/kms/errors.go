@@ -15,6 +15,7 @@ const (
 	CodeInvalidAliasName        = "InvalidAliasNameException"
 	CodeInvalidArn              = "InvalidArnException"
 	CodeInvalidCiphertext       = "InvalidCiphertextException"
+	CodeInvalidGrantToken       = "InvalidGrantTokenException"
 	CodeInvalidMarker           = "InvalidMarkerException"
 	CodeInvalidState            = "KMSInvalidStateException"
 	CodeLimitExceeded           = "LimitExceededException"

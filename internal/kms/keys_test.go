@@ -50,7 +50,9 @@ func TestCreateKey(t *testing.T) {
 	}{
 		{"defaults", kms.CreateKeyInput{}, ""},
 		{"explicit symmetric", kms.CreateKeyInput{KeyUsage: "ENCRYPT_DECRYPT", KeySpec: "SYMMETRIC_DEFAULT", Description: "d"}, ""},
-		{"custom policy", kms.CreateKeyInput{Policy: []byte(`{"Version":"2012-10-17","Statement":[]}`)}, ""},
+		{"custom policy", kms.CreateKeyInput{Policy: []byte(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"111122223333"},"Action":"kms:*","Resource":"*"}]}`)}, ""},
+		{"policy without principal", kms.CreateKeyInput{Policy: []byte(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"kms:*","Resource":"*"}]}`)}, kms.CodeMalformedPolicyDocument},
+		{"policy with empty statement list", kms.CreateKeyInput{Policy: []byte(`{"Version":"2012-10-17","Statement":[]}`)}, kms.CodeMalformedPolicyDocument},
 		{"sign verify", kms.CreateKeyInput{KeyUsage: "SIGN_VERIFY"}, kms.CodeUnsupportedOperation},
 		{"rsa", kms.CreateKeyInput{KeySpec: "RSA_2048"}, kms.CodeUnsupportedOperation},
 		{"long description", kms.CreateKeyInput{Description: strings.Repeat("x", 8193)}, kms.CodeValidation},
@@ -238,7 +240,7 @@ func TestEnableDisableKey(t *testing.T) {
 func TestKeyPolicy(t *testing.T) {
 	f := newFixture(t)
 	k := f.key(t, acct)
-	p := []byte(`{"Version":"2012-10-17","Statement":[{"Effect":"Deny"}]}`)
+	p := []byte(`{"Version":"2012-10-17","Statement":[{"Sid":"Deny all","Effect":"Deny","Principal":"*","Action":"kms:*","Resource":"*"}]}`)
 	wantCode(t, f.svc.PutKeyPolicy(ctx, acct, k.ID, p), "")
 	_, err := f.svc.GetKeyPolicy(ctx, acct, "alias/none")
 	wantCode(t, err, kms.CodeNotFound)
@@ -309,11 +311,11 @@ func TestAuthorizeHook(t *testing.T) {
 	var seen []string
 	var mu sync.Mutex
 	f := newFixture(t, func(c *kms.Config) {
-		c.Authorize = func(_ context.Context, op, caller string, k *kms.Key) error {
+		c.Authorize = func(_ context.Context, r *kms.AuthzRequest) error {
 			mu.Lock()
-			seen = append(seen, fmt.Sprintf("%s %s %s", op, caller, k.AccountID))
+			seen = append(seen, fmt.Sprintf("%s %s %s", r.Op, r.Caller, r.Key.AccountID))
 			mu.Unlock()
-			if k.Description == "locked" {
+			if r.Key.Description == "locked" {
 				return deny
 			}
 			return nil
@@ -379,4 +381,109 @@ func TestErrorType(t *testing.T) {
 	if k.CreationDate.Nanosecond() != 0 {
 		t.Errorf("CreationDate %v has sub-second part", k.CreationDate)
 	}
+}
+
+func TestAuthorizeHookSees(t *testing.T) {
+	var got []kms.AuthzRequest
+	var mu sync.Mutex
+	lockout := false
+	f := newFixture(t, func(c *kms.Config) {
+		c.Authorize = func(_ context.Context, r *kms.AuthzRequest) error {
+			mu.Lock()
+			defer mu.Unlock()
+			got = append(got, *r)
+			if r.LockoutCheck && lockout {
+				return errors.New("would lock out")
+			}
+			return nil
+		}
+	})
+	k := f.key(t, acct)
+	if err := f.svc.CreateAlias(ctx, acct, "alias/app", k.ID); err != nil {
+		t.Fatal(err)
+	}
+	ec := map[string]string{"dept": "eng"}
+	got = nil
+	out, err := f.svc.Encrypt(ctx, acct, "alias/app", []byte("x"), ec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.Decrypt(ctx, acct, out.CiphertextBlob, "", ec); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got[0].Op != "Encrypt" || got[0].Alias != "alias/app" || got[0].EncryptionContext["dept"] != "eng" ||
+		got[1].Op != "Decrypt" || got[1].Alias != "" || got[1].EncryptionContext["dept"] != "eng" || got[1].Key.ID != k.ID {
+		t.Fatalf("hook saw %+v", got)
+	}
+	// The AWS-managed key's policy in force is AWS's managed policy.
+	dk, _ := f.svc.DefaultKey(ctx, acct)
+	got = nil
+	if _, err := f.svc.DescribeKey(ctx, acct, dk.ID); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || !bytes.Contains(got[0].Key.Policy, []byte(`"kms:ViaService":"s3.`)) {
+		t.Fatalf("hook saw %+v", got)
+	}
+	// The lockout safety check, and its bypass.
+	p := []byte(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"111122223333"},"Action":"kms:Encrypt","Resource":"*"}]}`)
+	lockout = true
+	wantCode(t, f.svc.PutKeyPolicy(ctx, acct, k.ID, p), kms.CodeMalformedPolicyDocument)
+	_, err = f.svc.CreateKey(ctx, acct, kms.CreateKeyInput{Policy: p})
+	wantCode(t, err, kms.CodeMalformedPolicyDocument)
+	wantCode(t, f.svc.PutKeyPolicyWithOptions(ctx, acct, k.ID, p, true), "")
+	_, err = f.svc.CreateKey(ctx, acct, kms.CreateKeyInput{Policy: p, BypassPolicyLockoutSafetyCheck: true})
+	wantCode(t, err, "")
+}
+
+func TestGrantsLifecycle(t *testing.T) {
+	f := newFixture(t)
+	k := f.key(t, acct)
+	in := kms.CreateGrantInput{KeyID: k.ARN, GranteePrincipal: "arn:aws:iam::" + acct + ":user/u", Operations: []string{"Encrypt", "Decrypt"},
+		EncryptionContextSubset: map[string]string{"a": "b"}}
+	id, tok, err := f.svc.CreateGrant(ctx, acct, in)
+	if err != nil || len(id) != 64 {
+		t.Fatalf("CreateGrant = %q, %v", id, err)
+	}
+	wantCode(t, kms.CheckGrantTokens([]string{tok}), "")
+	wantCode(t, kms.CheckGrantTokens([]string{"nope"}), kms.CodeInvalidGrantToken)
+	gs, _, err := f.svc.ListGrants(ctx, acct, k.ID, "", "", kms.Page{})
+	if err != nil || len(gs) != 1 || gs[0].ID != id || gs[0].IssuingAccount != "arn:aws:iam::"+acct+":root" || gs[0].Operations[0] != "Decrypt" {
+		t.Fatalf("ListGrants = %+v, %v", gs, err)
+	}
+	// Returned grants are copies.
+	gs[0].Operations[0] = "CreateGrant"
+	gs, _, _ = f.svc.ListGrants(ctx, acct, k.ID, id, "", kms.Page{})
+	if gs[0].Operations[0] != "Decrypt" {
+		t.Fatal("ListGrants shares memory with the store")
+	}
+	for i := 0; i < 2; i++ {
+		if _, _, err := f.svc.CreateGrant(ctx, acct, in); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p1, next, err := f.svc.ListGrants(ctx, acct, k.ID, "", "", kms.Page{Limit: 2})
+	if err != nil || len(p1) != 2 || next == "" {
+		t.Fatalf("page 1: %d %q %v", len(p1), next, err)
+	}
+	p2, next, err := f.svc.ListGrants(ctx, acct, k.ID, "", "", kms.Page{Limit: 2, Marker: next})
+	if err != nil || len(p2) != 1 || next != "" || p2[0].ID == p1[0].ID || p2[0].ID == p1[1].ID {
+		t.Fatalf("page 2: %+v %q %v", p2, next, err)
+	}
+	wantCode(t, f.svc.RevokeGrant(ctx, acct, k.ID, id), "")
+	wantCode(t, f.svc.RevokeGrant(ctx, acct, k.ID, id), kms.CodeNotFound)
+	wantCode(t, f.svc.RetireGrant(ctx, acct, tok, "", ""), kms.CodeNotFound)
+	wantCode(t, f.svc.RetireGrant(ctx, acct, "", k.ID, p2[0].ID), "")
+	// Decrypt and Encrypt keep working for internal callers; grants do
+	// not change the key otherwise.
+	if _, err := f.svc.Encrypt(ctx, acct, k.ID, []byte("x"), nil); err != nil {
+		t.Fatal(err)
+	}
+	bad := in
+	bad.Operations = []string{"Sign"}
+	_, _, err = f.svc.CreateGrant(ctx, acct, bad)
+	wantCode(t, err, kms.CodeValidation)
+	bad = in
+	bad.GranteePrincipal = "*"
+	_, _, err = f.svc.CreateGrant(ctx, acct, bad)
+	wantCode(t, err, kms.CodeValidation)
 }

@@ -72,12 +72,14 @@ type Material struct {
 type KeyRecord struct {
 	Key       Key
 	Materials []Material
+	// Grants are the key's grants, in creation order.
+	Grants []Grant `json:",omitempty"`
 }
 
 // Clone returns a deep copy; Stores use it so callers never share memory
 // with stored records.
 func (r *KeyRecord) Clone() *KeyRecord {
-	c := &KeyRecord{Key: *r.Key.clone(), Materials: make([]Material, len(r.Materials))}
+	c := &KeyRecord{Key: *r.Key.clone(), Materials: make([]Material, len(r.Materials)), Grants: cloneGrants(r.Grants)}
 	for i, m := range r.Materials {
 		m.Sealed = append([]byte(nil), m.Sealed...)
 		c.Materials[i] = m

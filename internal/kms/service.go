@@ -10,6 +10,8 @@ import (
 	"io"
 	"strings"
 	"time"
+
+	"github.com/coffer-io/coffer/internal/policy"
 )
 
 // Limits and defaults from AWS KMS.
@@ -47,13 +49,44 @@ type Config struct {
 	// DefaultRotationPeriodDays is used when EnableKeyRotation gets no
 	// period and for the aws/s3 key; 365 if zero.
 	DefaultRotationPeriodDays int
-	// Authorize, if set, is called with the operation name (AWS's, e.g.
-	// "Decrypt"), the calling account and the resolved key's metadata
+	// Authorize, if set, is called for every operation on a resolved key
 	// before the operation has any effect; an error aborts it and is
 	// returned as is. It is the place to evaluate key policies. It may be
 	// called inside a store transaction, possibly more than once, so it
 	// must not call back into the Service.
-	Authorize func(ctx context.Context, op, caller string, key *Key) error
+	Authorize func(ctx context.Context, r *AuthzRequest) error
+}
+
+// AuthzRequest is what Config.Authorize decides.
+type AuthzRequest struct {
+	// Op is the AWS operation, which is also the IAM action without its
+	// "kms:" prefix: "Decrypt", "GenerateDataKey", "ReEncryptFrom",
+	// "ReEncryptTo", "CreateAlias", "PutKeyPolicy", ...
+	Op string
+	// Caller is the calling account (the key may be another account's).
+	Caller string
+	// Key is a copy of the resolved key; its Policy is the policy in
+	// force (for AWS-managed keys AWS's managed policy, whatever is
+	// stored).
+	Key *Key
+	// EncryptionContext is the request's encryption context, for the
+	// kms:EncryptionContext condition keys (nil when the operation has
+	// none).
+	EncryptionContext map[string]string
+	// Alias is the alias the request named the key by (kms:RequestAlias),
+	// "" when it used a key ID or ARN.
+	Alias string
+	// LockoutCheck marks AWS's policy lockout safety check: Key.Policy is
+	// a policy about to be set, and the question is whether it would
+	// still let the caller change the key policy (Op "PutKeyPolicy").
+	LockoutCheck bool
+	// Grants are the key's grants, which allow operations besides the
+	// key policy (not for the lockout check).
+	Grants []Grant
+	// Grant is the grant being created (CreateGrant, for the kms:Grant*
+	// condition keys) or retired (RetireGrant, whose permission only the
+	// grant itself gives).
+	Grant *Grant
 }
 
 // Service is the KMS. It is safe for concurrent use.
@@ -225,11 +258,41 @@ type authzError struct{ err error }
 func (e *authzError) Error() string { return e.err.Error() }
 
 func (s *Service) authorize(ctx context.Context, op, caller string, r *KeyRecord) error {
+	return s.authorizeReq(ctx, &AuthzRequest{Op: op, Caller: caller}, r)
+}
+
+// authorizeReq fills in req's key from r and asks the hook.
+func (s *Service) authorizeReq(ctx context.Context, req *AuthzRequest, r *KeyRecord) error {
 	if s.cfg.Authorize == nil {
 		return nil
 	}
-	if err := s.cfg.Authorize(ctx, op, caller, r.Key.clone()); err != nil {
+	req.Key = r.Key.clone()
+	req.Grants = cloneGrants(r.Grants)
+	if req.Key.KeyManager == KeyManagerAWS {
+		req.Key.Policy = s.ManagedPolicy(r.Key.AccountID)
+	}
+	if err := s.cfg.Authorize(ctx, req); err != nil {
 		return &authzError{err}
+	}
+	return nil
+}
+
+// errLockout is AWS's answer when a new key policy would lock the caller
+// out of the key.
+func errLockout() error {
+	return newErr(CodeMalformedPolicyDocument, "The new key policy will not allow you to update the key policy in the future.")
+}
+
+// lockoutCheck applies AWS's policy lockout safety check to policy for
+// the key of r: the caller must still be allowed kms:PutKeyPolicy.
+func (s *Service) lockoutCheck(ctx context.Context, caller string, r *KeyRecord, policy []byte) error {
+	if s.cfg.Authorize == nil {
+		return nil
+	}
+	k := r.Key.clone()
+	k.Policy = append([]byte(nil), policy...)
+	if err := s.cfg.Authorize(ctx, &AuthzRequest{Op: "PutKeyPolicy", Caller: caller, Key: k, LockoutCheck: true}); err != nil {
+		return errLockout()
 	}
 	return nil
 }
@@ -252,6 +315,12 @@ func storeErr(err error) error {
 // account. crossAccount says whether AWS lets the operation name a key of
 // another account (by ARN); management operations do not.
 func (s *Service) withKey(ctx context.Context, op, caller, id string, write, crossAccount bool, fn func(tx Tx, r *KeyRecord) error) error {
+	return s.withKeyEC(ctx, op, caller, id, nil, write, crossAccount, fn)
+}
+
+// withKeyEC is withKey for operations with an encryption context, which
+// the Authorize hook sees.
+func (s *Service) withKeyEC(ctx context.Context, op, caller, id string, ec map[string]string, write, crossAccount bool, fn func(tx Tx, r *KeyRecord) error) error {
 	ref, err := s.parseKeyID(caller, id)
 	if err != nil {
 		return err
@@ -268,7 +337,7 @@ func (s *Service) withKey(ctx context.Context, op, caller, id string, write, cro
 		if err != nil {
 			return err
 		}
-		if err := s.authorize(ctx, op, caller, r); err != nil {
+		if err := s.authorizeReq(ctx, &AuthzRequest{Op: op, Caller: caller, EncryptionContext: ec, Alias: ref.alias}, r); err != nil {
 			return err
 		}
 		return fn(tx, r)
@@ -303,6 +372,9 @@ type CreateKeyInput struct {
 	Policy      []byte // nil: the default policy delegating to IAM
 	KeyUsage    string // "" or ENCRYPT_DECRYPT
 	KeySpec     string // "" or SYMMETRIC_DEFAULT
+	// BypassPolicyLockoutSafetyCheck skips the check that Policy lets
+	// the caller manage the key's policy (AWS's flag of the same name).
+	BypassPolicyLockoutSafetyCheck bool
 }
 
 // DefaultPolicy returns AWS's default key policy for account: full access
@@ -323,16 +395,50 @@ func DefaultPolicy(account string) []byte {
 	return b
 }
 
+// ManagedPolicy returns AWS's key policy for account's AWS-managed aws/s3
+// key: use by every principal of the account, but only through S3, and
+// key metadata for the account. Customers cannot change it.
+func (s *Service) ManagedPolicy(account string) []byte {
+	p := map[string]any{
+		"Version": "2012-10-17",
+		"Id":      "auto-s3-2",
+		"Statement": []any{
+			map[string]any{
+				"Sid":       "Allow access through S3 for all principals in the account that are authorized to use S3",
+				"Effect":    "Allow",
+				"Principal": map[string]string{"AWS": "*"},
+				"Action":    []string{"kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"},
+				"Resource":  "*",
+				"Condition": map[string]any{"StringEquals": map[string]string{
+					"kms:CallerAccount": account,
+					"kms:ViaService":    "s3." + s.cfg.Region + ".amazonaws.com",
+				}},
+			},
+			map[string]any{
+				"Sid":       "Allow direct access to key metadata to the account",
+				"Effect":    "Allow",
+				"Principal": map[string]string{"AWS": "arn:aws:iam::" + account + ":root"},
+				"Action":    []string{"kms:Describe*", "kms:Get*", "kms:List*"},
+				"Resource":  "*",
+			},
+		},
+	}
+	b, _ := json.Marshal(p)
+	return b
+}
+
+// validatePolicy parses a key policy with the policy engine's strict
+// parser, so that no key carries a policy the engine could not evaluate.
 func validatePolicy(p []byte) error {
 	if len(p) == 0 || len(p) > MaxPolicyLength {
 		return validationErr("1 validation error detected: Value at 'policy' failed to satisfy constraint: Member must have length between 1 and %d", MaxPolicyLength)
 	}
-	var doc map[string]any
-	if err := json.Unmarshal(p, &doc); err != nil {
-		return newErr(CodeMalformedPolicyDocument, "The policy is not valid JSON: %v", err)
-	}
-	if _, ok := doc["Statement"]; !ok {
-		return newErr(CodeMalformedPolicyDocument, "The policy has no Statement")
+	if _, err := policy.Parse(p, policy.KeyPolicy); err != nil {
+		var pe *policy.Error
+		if errors.As(err, &pe) {
+			return newErr(CodeMalformedPolicyDocument, "%s", pe.Message)
+		}
+		return newErr(CodeMalformedPolicyDocument, "The key policy is not valid.")
 	}
 	return nil
 }
@@ -358,6 +464,11 @@ func (s *Service) CreateKey(ctx context.Context, account string, in CreateKeyInp
 	r, err := s.newKeyRecord(account, in.Description, KeyManagerCustomer, policy)
 	if err != nil {
 		return nil, err
+	}
+	if in.Policy != nil && !in.BypassPolicyLockoutSafetyCheck {
+		if err := s.lockoutCheck(ctx, account, r, policy); err != nil {
+			return nil, err
+		}
 	}
 	err = s.cfg.Store.Update(ctx, account, func(tx Tx) error {
 		// A UUID collision is practically impossible, but overwriting a
@@ -419,7 +530,7 @@ func (s *Service) DefaultKey(ctx context.Context, account string) (*Key, error) 
 		if !errors.Is(err, ErrNotFound) {
 			return err
 		}
-		r, err := s.newKeyRecord(account, "Default key that protects my S3 objects when no other key is defined", KeyManagerAWS, DefaultPolicy(account))
+		r, err := s.newKeyRecord(account, "Default key that protects my S3 objects when no other key is defined", KeyManagerAWS, s.ManagedPolicy(account))
 		if err != nil {
 			return err
 		}
@@ -578,8 +689,14 @@ func (s *Service) setEnabled(tx Tx, r *KeyRecord, on bool) error {
 }
 
 // PutKeyPolicy replaces a key's policy ("default" is the only policy name
-// AWS has, so none is taken).
+// AWS has, so none is taken), with the policy lockout safety check.
 func (s *Service) PutKeyPolicy(ctx context.Context, account, id string, policy []byte) error {
+	return s.PutKeyPolicyWithOptions(ctx, account, id, policy, false)
+}
+
+// PutKeyPolicyWithOptions is PutKeyPolicy, skipping the lockout safety
+// check when bypassLockoutCheck is set (BypassPolicyLockoutSafetyCheck).
+func (s *Service) PutKeyPolicyWithOptions(ctx context.Context, account, id string, policy []byte, bypassLockoutCheck bool) error {
 	if err := validatePolicy(policy); err != nil {
 		return err
 	}
@@ -587,17 +704,35 @@ func (s *Service) PutKeyPolicy(ctx context.Context, account, id string, policy [
 		if r.Key.KeyManager == KeyManagerAWS {
 			return errAWSManaged(&r.Key, "PutKeyPolicy")
 		}
+		if !bypassLockoutCheck {
+			if err := s.lockoutCheck(ctx, account, r, policy); err != nil {
+				return err
+			}
+		}
 		r.Key.Policy = append([]byte(nil), policy...)
 		return tx.PutKey(r)
 	})
 }
 
-// GetKeyPolicy returns a key's policy.
+// GetKeyPolicy returns a key's policy; for the AWS-managed key, AWS's
+// managed policy.
 func (s *Service) GetKeyPolicy(ctx context.Context, account, id string) ([]byte, error) {
 	var out []byte
 	err := s.withKey(ctx, "GetKeyPolicy", account, id, false, false, func(_ Tx, r *KeyRecord) error {
 		out = r.Key.Policy
+		if r.Key.KeyManager == KeyManagerAWS {
+			out = s.ManagedPolicy(r.Key.AccountID)
+		}
 		return nil
 	})
 	return out, err
+}
+
+// ListKeyPolicies lists a key's policy names: always just "default".
+func (s *Service) ListKeyPolicies(ctx context.Context, account, id string) ([]string, error) {
+	err := s.withKey(ctx, "ListKeyPolicies", account, id, false, false, func(Tx, *KeyRecord) error { return nil })
+	if err != nil {
+		return nil, err
+	}
+	return []string{"default"}, nil
 }

@@ -259,7 +259,7 @@ func (env *ddEnv) run(t *testing.T, b ddBlock) int {
 
 var kindByName = map[string]Kind{
 	"identity": Identity, "managed": Managed, "boundary": Boundary,
-	"session": Session, "resource": Resource, "trust": Trust,
+	"session": Session, "resource": Resource, "trust": Trust, "key": KeyPolicy,
 }
 
 func (env *ddEnv) policy(t *testing.T, at, name string) *Policy {

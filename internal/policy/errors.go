@@ -60,4 +60,5 @@ const (
 	msgIAMLegacy         = "The policy failed legacy parsing"
 	msgIAMTrustActions   = "AssumeRole policy may only specify STS AssumeRole actions."
 	msgIAMInvalidChar    = "Syntax errors in policy."
+	msgKMSNoPrincipal    = "Policy contains a statement with no principal."
 )

@@ -83,6 +83,7 @@ const (
 	DeniedByBoundary                               // allowed, but outside the permissions boundary
 	DeniedBySession                                // allowed, but outside the session policy
 	CrossAccountNeedsBoth                          // another account's resource: only one side allowed
+	DeniedByKeyPolicy                              // a KMS key policy allows neither the requester nor its account
 	AllowedByIdentity                              // an identity policy allowed (same account)
 	AllowedByResource                              // the resource policy allowed, needing nothing else
 	AllowedByACL                                   // an ACL grant allowed, needing nothing else
@@ -93,7 +94,7 @@ const (
 
 var reasonNames = [...]string{
 	"ImplicitDeny", "ExplicitDeny", "DeniedByBoundary", "DeniedBySession",
-	"CrossAccountNeedsBoth", "AllowedByIdentity", "AllowedByResource",
+	"CrossAccountNeedsBoth", "DeniedByKeyPolicy", "AllowedByIdentity", "AllowedByResource",
 	"AllowedByACL", "AllowedCrossAccount", "AllowedOwnerRoot",
 	"AllowedOwnerRootPolicyManagement",
 }
@@ -172,6 +173,12 @@ func (r stmtRef) decision(allowed bool, why Reason) Decision {
 //     policy or ACL grant naming it in any way) must both allow.
 //  5. Anonymous and service principals have no identity side: only a
 //     resource-side grant can allow them.
+//  6. A KMS key policy (Input.Resource of Kind KeyPolicy) is the key's
+//     sole authority: without an Allow in it nothing is allowed, the
+//     owning account's root included. A grant naming the account
+//     delegates to IAM (the root needs nothing more, others an identity
+//     allow within boundary and session policy); a grant naming the
+//     requester allows outright, as in rule 3.
 //
 // Evaluate is deterministic and does not allocate for policies without
 // variables in ARN conditions.
@@ -184,6 +191,7 @@ func Evaluate(in *Input, r *Request) Decision {
 	p := &r.Principal
 	owner := r.ResourceAccount
 	trust := in.Resource != nil && in.Resource.kind == Trust
+	keyPolicy := in.Resource != nil && in.Resource.kind == KeyPolicy
 	if !trust && isAssumeRole(r.Action) {
 		// Every role has a trust policy and only it can let anyone in;
 		// without one, fail closed rather than let identity policies
@@ -281,6 +289,11 @@ func Evaluate(in *Input, r *Request) Decision {
 	inBoundary := in.Boundary == nil || bAllow.found()
 	inSession := sAllow.found() || len(in.Session) == 0 && p.Type != FederatedUser
 
+	if keyPolicy && resSide == mNone {
+		// No key policy statement lets the requester (or its account)
+		// in: IAM policies alone give nothing on a KMS key.
+		return Decision{Reason: DeniedByKeyPolicy, Source: SourceResource}
+	}
 	if p.Type == Root {
 		if trust {
 			return Decision{Reason: ImplicitDeny} // roles cannot be assumed by root users

@@ -17,7 +17,7 @@ var fuzzSeeds = []string{
 	``, `{`, `null`, `{"Version":"2012-10-17","Statement":[]}`,
 }
 
-var allKinds = []Kind{Identity, Managed, Boundary, Session, Resource, Trust}
+var allKinds = []Kind{Identity, Managed, Boundary, Session, Resource, Trust, KeyPolicy}
 
 // Parse never panics, answers only *Error for a known kind, is
 // deterministic, and whatever it accepts can be evaluated (deterministically)
@@ -52,7 +52,7 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("parsed policy has %d statements", p.Len())
 		}
 		in := &Input{Resource: p}
-		if kind != Resource && kind != Trust {
+		if kind != Resource && kind != Trust && kind != KeyPolicy {
 			in = &Input{Identity: []*Policy{p}, Boundary: p, Session: []*Policy{p}}
 		}
 		for _, r := range fuzzRequests() {

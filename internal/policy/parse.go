@@ -25,9 +25,13 @@ const (
 	Resource
 	// Trust is a role trust policy (AssumeRolePolicyDocument).
 	Trust
+	// KeyPolicy is a KMS key policy. Every statement names a Principal,
+	// Sids may be free text (AWS's own default policy uses spaces), and
+	// evaluation treats it as the key's sole authority (see Evaluate).
+	KeyPolicy
 )
 
-var kindNames = [...]string{"?", "Identity", "Managed", "Boundary", "Session", "Resource", "Trust"}
+var kindNames = [...]string{"?", "Identity", "Managed", "Boundary", "Session", "Resource", "Trust", "KeyPolicy"}
 
 func (k Kind) String() string {
 	if int(k) < len(kindNames) {
@@ -179,7 +183,7 @@ func (ps *parser) syntax() *Error {
 // error, if any, is an *Error carrying the code and message AWS would
 // answer with. Size limits are the caller's (see Max*Size and Size).
 func Parse(doc []byte, kind Kind) (*Policy, error) {
-	if kind < Identity || kind > Trust {
+	if kind < Identity || kind > KeyPolicy {
 		return nil, fmt.Errorf("policy: unknown kind %d", kind)
 	}
 	ps := &parser{kind: kind}
@@ -346,7 +350,7 @@ func (ps *parser) statement(n *jnode, s *statement) *Error {
 
 	if sid := n.get("Sid"); sid != nil {
 		s.sid = sid.str
-		if !s3 && !alnum(s.sid) {
+		if !s3 && ps.kind != KeyPolicy && !alnum(s.sid) {
 			return ps.err(msgIAMSidChars)
 		}
 	}
@@ -392,6 +396,13 @@ func (ps *parser) statement(n *jnode, s *statement) *Error {
 		}
 		if principal == nil && notPrincipal == nil {
 			return ps.err(msgS3MissingField + "Principal")
+		}
+	case ps.kind == KeyPolicy:
+		if principal != nil && notPrincipal != nil {
+			return ps.syntax()
+		}
+		if principal == nil && notPrincipal == nil {
+			return ps.err(msgKMSNoPrincipal)
 		}
 	}
 	if action != nil && notAction != nil {

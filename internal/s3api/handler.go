@@ -56,7 +56,9 @@ type Config struct {
 	TrustedProxies []netip.Prefix
 	// Query holds the Query-protocol services (IAM, STS) by SigV4 service
 	// name.
-	Query  map[string]QueryService
+	Query map[string]QueryService
+	// JSON holds the JSON-protocol services (KMS) by SigV4 service name.
+	JSON   map[string]JSONService
 	Logger *slog.Logger
 	// Now is the clock for authentication (never moved by tests).
 	Now func() time.Time
@@ -396,10 +398,7 @@ func (h *Handler) pipeline(w http.ResponseWriter, r *http.Request, rq *request) 
 		rq.ev.Service = "admin"
 		rq.t = target{}
 	} else if svc := queryServiceOf(r); svc != "" {
-		rq.op = OpIAM
-		if svc == "sts" {
-			rq.op = OpSTS
-		}
+		rq.op = serviceOp(svc)
 		rq.ev.Service = svc
 		rq.t = target{}
 	} else {
@@ -530,7 +529,7 @@ func (h *Handler) validateTarget(rq *request) error {
 
 // authorize builds the authorization request and asks the Authorizer.
 func (h *Handler) authorize(r *http.Request, rq *request) error {
-	if rq.op == OpPreflight || rq.op.isQuery() || rq.op == OpDeleteObjects || rq.op == OpNotImplemented {
+	if rq.op == OpPreflight || rq.op.isQuery() || rq.op.isJSON() || rq.op == OpDeleteObjects || rq.op == OpNotImplemented {
 		// Query calls are authorized in serveQuery, once the form names
 		// the action; DeleteObjects key by key, as S3 reports denials
 		// per key inside a successful response. NotImplemented answers
@@ -682,7 +681,12 @@ func (h *Handler) writeError(w *statusWriter, r *http.Request, rq *request, err 
 		return false
 	}
 	var body []byte
-	if svc := h.cfg.Query[rq.op.service()]; rq.op.isQuery() && svc != nil {
+	if rq.op.isJSON() {
+		e = jsonWireError(e)
+		rq.ev.ErrorCode = e.Code
+		body = encodeJSONError(e)
+		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+	} else if svc := h.cfg.Query[rq.op.service()]; rq.op.isQuery() && svc != nil {
 		if e.Code == s3err.InvalidAccessKeyID.Code {
 			// IAM and STS name an unknown key differently from S3.
 			e = queryError("InvalidClientTokenId", 403, "The security token included in the request is invalid.")

@@ -81,6 +81,7 @@ const (
 	OpAdminAnalyze
 	OpIAM // Query protocol
 	OpSTS
+	OpKMS // JSON protocol
 	numAllOps
 )
 

@@ -65,10 +65,15 @@ func queryServiceOf(r *http.Request) string {
 	}
 	parts := strings.Split(cred, "/")
 	if len(parts) != 5 {
+		// An unsigned KMS call has no scope; its target still says what
+		// it is, so it is answered in the KMS protocol.
+		if cred == "" && strings.HasPrefix(r.Header.Get("X-Amz-Target"), "TrentService.") {
+			return "kms"
+		}
 		return ""
 	}
 	switch parts[3] {
-	case "iam", "sts":
+	case "iam", "sts", "kms":
 		return parts[3]
 	}
 	return ""
@@ -82,6 +87,8 @@ func (o Op) service() string {
 		return "iam"
 	case o == OpSTS:
 		return "sts"
+	case o == OpKMS:
+		return "kms"
 	case o.isAdmin():
 		return adminService
 	}

@@ -29,6 +29,7 @@ import (
 	"github.com/coffer-io/coffer/internal/iam"
 	"github.com/coffer-io/coffer/internal/iamapi"
 	"github.com/coffer-io/coffer/internal/kms"
+	"github.com/coffer-io/coffer/internal/kmsapi"
 	"github.com/coffer-io/coffer/internal/lifecycle"
 	"github.com/coffer-io/coffer/internal/objects"
 	"github.com/coffer-io/coffer/internal/rootkey"
@@ -177,7 +178,11 @@ func Run(ctx context.Context, o Options, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	keys, err := kms.New(kms.Config{Store: st.Meta.KMS(), Sealer: sealer, Region: o.Region})
+	// Key policies are decided by the policy engine, built below; the
+	// KMS consults it only for calls made on a principal's behalf.
+	var authorizer *authz.Engine
+	keys, err := kms.New(kms.Config{Store: st.Meta.KMS(), Sealer: sealer, Region: o.Region,
+		Authorize: func(ctx context.Context, r *kms.AuthzRequest) error { return kmsapi.KeyPolicyHook(authorizer)(ctx, r) }})
 	if err != nil {
 		return err
 	}
@@ -199,7 +204,7 @@ func Run(ctx context.Context, o Options, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	authorizer := &authz.Engine{Identity: users, Cache: &authz.PolicyCache{}, Log: log}
+	authorizer = &authz.Engine{Identity: users, Cache: &authz.PolicyCache{}, Log: log}
 	queryAPI := &iamapi.Handler{IAM: iamSvc, Accounts: st.Meta, Logger: log, Sessions: sessions, Authorizer: authorizer}
 	h := s3api.New(s3api.Config{
 		Region:         o.Region,
@@ -212,6 +217,7 @@ func Run(ctx context.Context, o Options, out io.Writer) error {
 		Audit:          sink,
 		Admin:          &adminService{defaultID: acct.ID, accounts: &Accounts{Meta: st.Meta}},
 		Query:          map[string]s3api.QueryService{"iam": queryAPI.IAMAPI(), "sts": queryAPI.STSAPI()},
+		JSON:           map[string]s3api.JSONService{"kms": (&kmsapi.Handler{KMS: keys, Region: o.Region, Logger: log}).API()},
 		Logger:         log,
 		KeyUse:         keyUse,
 		DataClock:      dataClock,
