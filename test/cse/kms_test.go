@@ -107,6 +107,17 @@ func TestKMSInterop(t *testing.T) {
 		}
 	})
 
+	t.Run("key named by alias", func(t *testing.T) {
+		if _, err := kc.CreateAlias(&kms.CreateAliasInput{AliasName: aws.String("alias/cse-test"), TargetKeyId: aws.String(keyID)}); err != nil {
+			t.Fatal(err)
+		}
+		e.mustCoffer("put", src, e.url("c4"), "--kms-key-id", "alias/cse-test")
+		if got := sdkGet(t, "c4"); !bytes.Equal(got, plain) {
+			t.Fatal("s3crypto decrypted different bytes")
+		}
+		e.getEquals("c4", plain, "--kms-key-id", "alias/cse-test")
+	})
+
 	t.Run("s3crypto encrypts, Coffer decrypts", func(t *testing.T) {
 		sdkPut(t, "s1", map[string]string{"project": "beta"}, false)
 		e.getEquals("s1", plain)
