@@ -136,6 +136,7 @@ func TestDecryptFailures(t *testing.T) {
 		{"kms altered matdesc", &Unwrapper{KMS: kms}, with(kmsEnv, func(e *Envelope) { e.MatDesc = strings.Replace(e.MatDesc, `"1"`, `"2"`, 1) }), kmsCT, nil},
 		{"kms without a KMS", &Unwrapper{AESKey: aesKey}, kmsEnv, kmsCT, ErrNoKey},
 		{"kms tampered body", &Unwrapper{KMS: kms}, kmsEnv, flipped(kmsCT), ErrAuth},
+		{"aes but a KMS key required", &Unwrapper{AESKey: aesKey, KMSKeyID: "k1"}, aesEnv, aesCT, nil},
 		{"aes wrong key", &Unwrapper{AESKey: randKey()}, aesEnv, aesCT, ErrAuth},
 		{"aes tampered body", &Unwrapper{AESKey: aesKey}, aesEnv, flipped(aesCT), ErrAuth},
 		{"aes tampered wrapped key", &Unwrapper{AESKey: aesKey}, with(aesEnv, func(e *Envelope) { e.WrappedKey = b64.EncodeToString(flipped(mustB64(e.WrappedKey))) }), aesCT, ErrAuth},

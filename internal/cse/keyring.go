@@ -115,7 +115,7 @@ func (k *RSAKeyring) NewDataKey(context.Context) ([]byte, []byte, string, string
 // material it holds.
 type Unwrapper struct {
 	KMS      KMS
-	KMSKeyID string // if set, the object's KMS key must be this one
+	KMSKeyID string // if set, the object's data key must be wrapped by this KMS key
 	// Context, if non-nil, must equal the object's encryption context
 	// (without the reserved aws:x-amz-cek-alg).
 	Context map[string]string
@@ -137,6 +137,10 @@ func (u *Unwrapper) DataKey(ctx context.Context, e *Envelope) ([]byte, error) {
 		return nil, err
 	}
 	wrapped, _ := e.wrappedKey()
+	if u.KMSKeyID != "" && e.WrapAlg != WrapKMSContext {
+		// The caller asked for objects under a KMS key; this one is not.
+		return nil, fmt.Errorf("cse: the object's data key is wrapped with %s, not the required KMS key", e.WrapAlg)
+	}
 	var key []byte
 	switch e.WrapAlg {
 	case WrapKMSContext:

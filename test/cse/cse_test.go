@@ -306,6 +306,7 @@ func TestLocalKeys(t *testing.T) {
 		e.getFails("aes", "authentication failed", "--aes-key-file", otherAES)
 		e.getFails("aes", "no key given", "--rsa-key-file", rsaPriv)
 		e.getFails("aes", "encryption context", "--aes-key-file", aesKey, "--encryption-context", "a=b")
+		e.getFails("aes", "not the required KMS key", "--aes-key-file", aesKey, "--kms-key-id", "alias/any")
 	})
 
 	t.Run("formats refused", func(t *testing.T) {
