@@ -292,10 +292,10 @@ func TestKMSCallerContract(t *testing.T) {
 		t.Fatal(err)
 	}
 	k, err := kms.New(kms.Config{Store: m.KMS(), Sealer: sealer, Region: "us-east-1",
-		Authorize: func(ctx context.Context, op, caller string, key *kms.Key) error {
+		Authorize: func(ctx context.Context, r *kms.AuthzRequest) error {
 			mu.Lock()
 			defer mu.Unlock()
-			seen[op] = append(seen[op], authz.CallerFrom(ctx))
+			seen[r.Op] = append(seen[r.Op], authz.CallerFrom(ctx))
 			return nil
 		}})
 	if err != nil {
