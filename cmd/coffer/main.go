@@ -32,6 +32,7 @@ type cli struct {
 	Bench   benchCmd   `cmd:"" help:"Run the S3 load generator against an endpoint."`
 	Fsck    fsckCmd    `cmd:"" help:"Check (and repair) an offline data directory."`
 	Analyze analyzeCmd `cmd:"" help:"Report public and cross-account access to buckets, and overly broad policy statements."`
+	CSE     cseCmd     `cmd:"" name:"cse" help:"Client-side encryption compatible with the Amazon S3 Encryption Client v2: encrypt and upload, download and decrypt."`
 	Version versionCmd `cmd:"" help:"Print the version."`
 }
 
