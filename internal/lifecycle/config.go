@@ -13,6 +13,7 @@ package lifecycle
 import (
 	"encoding/xml"
 	"fmt"
+	"math"
 	"strings"
 	"time"
 )
@@ -341,11 +342,17 @@ func (r *Rule) matches(key string, size int64, tags map[string]string) bool {
 }
 
 // due is when an action N days after t takes effect: t plus N days,
-// rounded up to the next midnight UTC, as S3 computes it.
-func due(t time.Time, days int) time.Time {
-	d := t.UTC().AddDate(0, 0, days)
-	if m := d.Truncate(24 * time.Hour); !m.Equal(d) {
-		return m.Add(24 * time.Hour)
+// rounded up to the next day boundary, as S3 computes it. With 24-hour
+// days the boundaries are midnights UTC (time.Truncate counts from
+// midnight UTC of year 1); shorter days exist for tests.
+func due(t time.Time, days int, day time.Duration) time.Time {
+	if int64(days) > math.MaxInt64/int64(day)-1 {
+		// Beyond what a Duration holds: never, in practice.
+		return time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)
+	}
+	d := t.UTC().Add(time.Duration(days) * day)
+	if m := d.Truncate(day); !m.Equal(d) {
+		return m.Add(day)
 	}
 	return d
 }

@@ -59,14 +59,22 @@ func TestDue(t *testing.T) {
 	for _, tc := range []struct {
 		created time.Time
 		days    int
+		day     time.Duration
 		want    time.Time
 	}{
-		{time.Date(2026, 1, 1, 10, 30, 0, 0, time.UTC), 1, time.Date(2026, 1, 3, 0, 0, 0, 0, time.UTC)},
-		{time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), 1, time.Date(2026, 1, 2, 0, 0, 0, 0, time.UTC)},
-		{time.Date(2026, 2, 28, 23, 59, 0, 0, time.UTC), 30, time.Date(2026, 3, 31, 0, 0, 0, 0, time.UTC)},
+		{time.Date(2026, 1, 1, 10, 30, 0, 0, time.UTC), 1, DefaultDay, time.Date(2026, 1, 3, 0, 0, 0, 0, time.UTC)},
+		{time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), 1, DefaultDay, time.Date(2026, 1, 2, 0, 0, 0, 0, time.UTC)},
+		{time.Date(2026, 2, 28, 23, 59, 0, 0, time.UTC), 30, DefaultDay, time.Date(2026, 3, 31, 0, 0, 0, 0, time.UTC)},
+		// Another zone: rounding is to midnight UTC all the same.
+		{time.Date(2026, 1, 1, 22, 0, 0, 0, time.FixedZone("X", -5*3600)), 1, DefaultDay, time.Date(2026, 1, 4, 0, 0, 0, 0, time.UTC)},
+		// Short days for tests round up to the next whole day too.
+		{time.Date(2026, 1, 1, 0, 0, 1, 500e6, time.UTC), 2, time.Second, time.Date(2026, 1, 1, 0, 0, 4, 0, time.UTC)},
+		{time.Date(2026, 1, 1, 0, 0, 1, 0, time.UTC), 3, 2 * time.Second, time.Date(2026, 1, 1, 0, 0, 8, 0, time.UTC)},
+		// Beyond a Duration: never.
+		{time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), 1 << 40, DefaultDay, time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)},
 	} {
-		if got := due(tc.created, tc.days); !got.Equal(tc.want) {
-			t.Errorf("due(%v, %d) = %v, want %v", tc.created, tc.days, got, tc.want)
+		if got := due(tc.created, tc.days, tc.day); !got.Equal(tc.want) {
+			t.Errorf("due(%v, %d, %v) = %v, want %v", tc.created, tc.days, tc.day, got, tc.want)
 		}
 	}
 }
