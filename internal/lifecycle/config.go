@@ -20,8 +20,8 @@ import (
 
 // AWS's limits.
 const (
-	MaxRules                   = 1000 // rules per configuration
-	MaxNewerNoncurrentVersions = 100  // noncurrent versions a rule keeps
+	MaxRules                   = 1000       // rules per configuration
+	MaxNewerNoncurrentVersions = 100        // noncurrent versions a rule keeps
 	MaxFilterSize              = 1000 << 40 // bytes an object size filter may name
 )
 
