@@ -83,6 +83,15 @@ func (c *serverCmd) Run() error {
 		}
 		proxies = append(proxies, p.Masked())
 	}
+	// Zero means "the default" to server.Run; given here, it is a mistake.
+	switch {
+	case c.LifecycleInterval <= 0:
+		return fmt.Errorf("--lifecycle-interval %v: must be between 1s and 24h", c.LifecycleInterval)
+	case c.LifecycleDay <= 0:
+		return fmt.Errorf("--lifecycle-day %v: must be a whole number of seconds between 1s and 24h", c.LifecycleDay)
+	case c.LifecycleRate <= 0:
+		return fmt.Errorf("--lifecycle-rate %d: must be between 1 and 100000 actions per second", c.LifecycleRate)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	return server.Run(ctx, server.Options{
