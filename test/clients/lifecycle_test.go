@@ -212,7 +212,9 @@ func TestLifecycleRulesWithAWSCLI(t *testing.T) {
 	if !slices.Contains(versions["tmp/a"], tmpCur) || !slices.Contains(versions["lock/compliance"], compliance) || !slices.Contains(versions["lock/hold"], held) || slices.Contains(versions["nc/k"], nc[0]) {
 		t.Errorf("versions after lifecycle: %v", versions)
 	}
-	var uploads struct{ Uploads []struct{ Key, UploadId string } }
+	var uploads struct {
+		Uploads []struct{ Key, UploadId string }
+	}
 	a.json(t, &uploads, "s3api", "list-multipart-uploads", "--bucket", b)
 	if len(uploads.Uploads) != 1 || uploads.Uploads[0].Key != "keep/upload" {
 		t.Errorf("uploads after lifecycle: %+v", uploads)
