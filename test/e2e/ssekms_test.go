@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -113,7 +114,10 @@ func TestSSEKMSKeyPolicy(t *testing.T) {
 	bob := s.client(s.iamUser(t, "bob", all))
 
 	for _, k := range []string{"plain", "plain-bk"} {
-		mustOK(t, putErr(t, s.s3, bkt, k, withKMS(keyID, k == "plain-bk")))
+		mustOK(t, putErr(t, s.s3, bkt, k, withKMS(keyID, k == "plain-bk"), func(in *s3.PutObjectInput) {
+			in.Metadata = map[string]string{"owner": "root"}
+			in.ChecksumAlgorithm = types.ChecksumAlgorithmCrc32
+		}))
 	}
 	// The default key policy delegates to IAM: both users may.
 	for _, c := range []*s3.Client{alice, bob} {
@@ -137,8 +141,20 @@ func TestSSEKMSKeyPolicy(t *testing.T) {
 			// HEAD reads metadata only; AWS does not call the KMS for it.
 			mustOK(t, headErr(t, bob, bkt, k))
 		}
+		// The refusal carries none of the object's headers.
+		_, err := bob.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bkt), Key: aws.String("plain"), ChecksumMode: types.ChecksumModeEnabled})
+		wantErr(t, err, "AccessDenied", 403)
+		var re *awshttp.ResponseError
+		if !errors.As(err, &re) {
+			t.Fatalf("no HTTP response in %v", err)
+		}
+		for _, h := range []string{"ETag", "Last-Modified", "X-Amz-Server-Side-Encryption", "X-Amz-Server-Side-Encryption-Aws-Kms-Key-Id", "X-Amz-Checksum-Crc32", "X-Amz-Checksum-Type", "X-Amz-Meta-Owner"} {
+			if v := re.Response.Header.Get(h); v != "" {
+				t.Errorf("AccessDenied response has the object's %s: %q", h, v)
+			}
+		}
 		// A copy decrypts its source.
-		_, err := bob.CopyObject(ctx, &s3.CopyObjectInput{Bucket: aws.String(bkt), Key: aws.String("copy"), CopySource: aws.String(bkt + "/plain")})
+		_, err = bob.CopyObject(ctx, &s3.CopyObjectInput{Bucket: aws.String(bkt), Key: aws.String("copy"), CopySource: aws.String(bkt + "/plain")})
 		wantErr(t, err, "AccessDenied", 403)
 		// Writing still works: GenerateDataKey is not denied.
 		mustOK(t, putErr(t, bob, bkt, "by-bob", withKMS(keyARN, false)))
