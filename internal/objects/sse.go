@@ -484,6 +484,18 @@ func (s *Service) PartSSE(ctx context.Context, u *meta.Upload, requester string,
 		if err != nil {
 			return nil, err
 		}
+		// AWS needs kms:Decrypt on the key for each part (S3 reads the
+		// upload's data key); the part's own data key then needs
+		// kms:GenerateDataKey as a PutObject would.
+		if s.enc != nil {
+			ec := kmsContext(c, "arn:aws:s3:::"+u.Bucket+"/"+u.Key)
+			if u.SSE.BucketKey {
+				ec = kmsContext(c, "arn:aws:s3:::"+u.Bucket)
+			}
+			if _, err := s.enc.kms.CheckUse(ctx, "Decrypt", requester, u.SSE.KMSKeyID, ec); err != nil {
+				return nil, fmt.Errorf("objects: upload key: %w", err)
+			}
+		}
 		return &SSE{Mode: meta.SSEKMS, KMSKeyID: u.SSE.KMSKeyID, Context: c, BucketKey: u.SSE.BucketKey, Requester: requester}, nil
 	case meta.SSEC:
 		if customerKey == nil {

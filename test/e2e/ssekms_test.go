@@ -198,6 +198,30 @@ func TestSSEKMSKeyPolicy(t *testing.T) {
 		mustOK(t, putErr(t, alice, bkt, "a3"))
 		// Bob still reads: Decrypt is allowed.
 		mustOK(t, getErr(t, bob, bkt, "a3"))
+		_, err = s.s3.DeleteBucketEncryption(ctx, &s3.DeleteBucketEncryptionInput{Bucket: aws.String(bkt)})
+		mustOK(t, err)
+	})
+
+	t.Run("multipart", func(t *testing.T) {
+		// As in AWS, each part needs kms:Decrypt on the upload's key.
+		putKeyPolicy(t, root, keyID, `{"Version":"2012-10-17","Statement":[`+rootStmt+`]}`)
+		for _, bk := range []bool{false, true} {
+			up, err := bob.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: aws.String(bkt), Key: aws.String("mpu"),
+				ServerSideEncryption: types.ServerSideEncryptionAwsKms, SSEKMSKeyId: aws.String(keyID), BucketKeyEnabled: aws.Bool(bk)})
+			mustOK(t, err)
+			part := func(c *s3.Client, n int32) error {
+				_, err := c.UploadPart(ctx, &s3.UploadPartInput{Bucket: aws.String(bkt), Key: aws.String("mpu"), UploadId: up.UploadId,
+					PartNumber: aws.Int32(n), Body: bytes.NewReader([]byte("part"))})
+				return err
+			}
+			mustOK(t, part(bob, 1))
+			putKeyPolicy(t, root, keyID, deny("kms:Decrypt"))
+			wantErr(t, part(bob, 2), "AccessDenied", 403)
+			mustOK(t, part(alice, 2))
+			putKeyPolicy(t, root, keyID, `{"Version":"2012-10-17","Statement":[`+rootStmt+`]}`)
+			_, err = bob.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{Bucket: aws.String(bkt), Key: aws.String("mpu"), UploadId: up.UploadId})
+			mustOK(t, err)
+		}
 	})
 }
 
@@ -375,6 +399,12 @@ func TestSSEKMSOverHTTP(t *testing.T) {
 	wantErr(t, getErr(t, plain, bkt, "kms"), "InvalidRequest", 400)
 	_, err := plain.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: aws.String(bkt), Key: aws.String("m"),
 		ServerSideEncryption: types.ServerSideEncryptionAwsKms})
+	wantErr(t, err, "InvalidRequest", 400)
+	up, err := s.s3.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: aws.String(bkt), Key: aws.String("m"),
+		ServerSideEncryption: types.ServerSideEncryptionAwsKms})
+	mustOK(t, err)
+	_, err = plain.UploadPart(ctx, &s3.UploadPartInput{Bucket: aws.String(bkt), Key: aws.String("m"), UploadId: up.UploadId,
+		PartNumber: aws.Int32(1), Body: bytes.NewReader([]byte("part"))})
 	wantErr(t, err, "InvalidRequest", 400)
 	// A bucket default of SSE-KMS refuses plain-HTTP writes too.
 	_, err = s.s3.PutBucketEncryption(ctx, &s3.PutBucketEncryptionInput{Bucket: aws.String(bkt),
