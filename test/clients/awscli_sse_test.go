@@ -20,6 +20,7 @@ import (
 // with a key file, server-side copies between modes, and the s3api
 // bucket-encryption commands.
 func TestAWSCLIv2SSE(t *testing.T) {
+	t.Parallel()
 	if _, err := os.Stat(awsV2Path); err != nil {
 		missingClient(t, "aws CLI v2 not installed at %s", awsV2Path)
 	}
@@ -27,6 +28,7 @@ func TestAWSCLIv2SSE(t *testing.T) {
 }
 
 func TestAWSCLIv1SSE(t *testing.T) {
+	t.Parallel()
 	var bin string
 	for _, p := range pathCandidates("aws") {
 		if strings.HasPrefix(awsVersion(p), "aws-cli/1.") {

@@ -15,6 +15,7 @@ import (
 // `disable-key`, `schedule-key-deletion` and the bucket-policy condition
 // on the KMS key decide what `aws s3api put-object` and `get-object` may do.
 func TestAWSCLIv2SSEKMSPolicies(t *testing.T) {
+	t.Parallel()
 	if _, err := os.Stat(awsV2Path); err != nil {
 		missingClient(t, "aws CLI v2 not installed at %s", awsV2Path)
 	}
@@ -22,6 +23,7 @@ func TestAWSCLIv2SSEKMSPolicies(t *testing.T) {
 }
 
 func TestAWSCLIv1SSEKMSPolicies(t *testing.T) {
+	t.Parallel()
 	var bin string
 	for _, p := range pathCandidates("aws") {
 		if strings.HasPrefix(awsVersion(p), "aws-cli/1.") {

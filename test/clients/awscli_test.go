@@ -20,6 +20,7 @@ const awsV2Path = "/usr/bin/aws"
 
 // TestAWSCLIv2 drives Coffer with the aws CLI v2 from Debian.
 func TestAWSCLIv2(t *testing.T) {
+	t.Parallel()
 	if _, err := os.Stat(awsV2Path); err != nil {
 		missingClient(t, "aws CLI v2 not installed at %s", awsV2Path)
 	}
@@ -33,6 +34,7 @@ func TestAWSCLIv2(t *testing.T) {
 // botocore-based like boto3, and recent releases send every upload as an
 // aws-chunked body with a trailing CRC32, unlike Debian's v2.
 func TestAWSCLIv1(t *testing.T) {
+	t.Parallel()
 	var bin string
 	for _, p := range pathCandidates("aws") {
 		if strings.HasPrefix(awsVersion(p), "aws-cli/1.") {

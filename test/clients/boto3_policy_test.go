@@ -15,6 +15,7 @@ import (
 // MFA and outside a network endpoint; Block Public Access refusing public
 // policies and ACLs; cross-account access through a bucket policy.
 func TestBoto3Policies(t *testing.T) {
+	t.Parallel()
 	var python string
 	for _, p := range pathCandidates("python3") {
 		if exec.Command(p, "-c", "import boto3").Run() == nil {

@@ -13,6 +13,7 @@ import (
 // mode through boto3's object calls, copies and managed transfers, and
 // default bucket encryption.
 func TestBoto3SSE(t *testing.T) {
+	t.Parallel()
 	var python string
 	for _, p := range pathCandidates("python3") {
 		if exec.Command(p, "-c", "import boto3").Run() == nil {

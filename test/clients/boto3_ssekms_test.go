@@ -12,6 +12,7 @@ import (
 // TestBoto3SSEKMSPolicies runs testdata/boto3_ssekms.py: KMS key
 // policies and key state deciding boto3's SSE-KMS reads and writes.
 func TestBoto3SSEKMSPolicies(t *testing.T) {
+	t.Parallel()
 	var python string
 	for _, p := range pathCandidates("python3") {
 		if exec.Command(p, "-c", "import boto3").Run() == nil {

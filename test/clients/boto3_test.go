@@ -13,6 +13,7 @@ import (
 // can import boto3. A recent boto3 is the most demanding client here: it
 // uploads aws-chunked bodies with trailing CRC32 checksums by default.
 func TestBoto3(t *testing.T) {
+	t.Parallel()
 	var python string
 	for _, p := range pathCandidates("python3") {
 		if exec.Command(p, "-c", "import boto3").Run() == nil {

@@ -14,6 +14,7 @@ import (
 // managed and inline policies, roles, and AWS's errors for conflicts and
 // missing entities.
 func TestIAMWithAWSCLI(t *testing.T) {
+	t.Parallel()
 	if _, err := os.Stat(awsV2Path); err != nil {
 		missingClient(t, "aws CLI v2 not installed at %s", awsV2Path)
 	}

@@ -15,6 +15,7 @@ import (
 
 // TestKMSWithAWSCLIv2 drives the KMS API with Debian's aws CLI v2.
 func TestKMSWithAWSCLIv2(t *testing.T) {
+	t.Parallel()
 	if _, err := os.Stat(awsV2Path); err != nil {
 		missingClient(t, "aws CLI v2 not installed at %s", awsV2Path)
 	}
@@ -26,6 +27,7 @@ func TestKMSWithAWSCLIv2(t *testing.T) {
 
 // TestKMSWithAWSCLIv1 drives the KMS API with an aws CLI v1 on PATH.
 func TestKMSWithAWSCLIv1(t *testing.T) {
+	t.Parallel()
 	var bin string
 	for _, p := range pathCandidates("aws") {
 		if strings.HasPrefix(awsVersion(p), "aws-cli/1.") {

@@ -64,6 +64,7 @@ func lifecycleRecords(t *testing.T, dir string) []lifecycleRecord {
 // a legally held version are kept; and the audit log has a record per
 // action, naming the rule.
 func TestLifecycleRulesWithAWSCLI(t *testing.T) {
+	t.Parallel()
 	srv := harness.Start(t, harness.WithTestClock(),
 		harness.WithArgs("--lifecycle-interval", "1s", "--lifecycle-day", "1s", "--lifecycle-rate", "50"))
 	ctx := testContext(t)
@@ -240,6 +241,7 @@ func TestLifecycleRulesWithAWSCLI(t *testing.T) {
 // bucket, an aborted upload and NewerNoncurrentVersions, each with its
 // audit record.
 func TestLifecycleWithBoto3(t *testing.T) {
+	t.Parallel()
 	var python string
 	for _, p := range pathCandidates("python3") {
 		if exec.Command(p, "-c", "import boto3").Run() == nil {

@@ -100,6 +100,7 @@ func (d *rootDevice) spent() string { return d.serial + " " + d.at(d.last) }
 // deleting a version then needs a fresh code of that device, while a
 // simple delete (a marker) does not.
 func TestMFADeleteWithAWSCLI(t *testing.T) {
+	t.Parallel()
 	srv := harness.Start(t)
 	ctx := testContext(t)
 	a := v2CLI(t, ctx, srv)
@@ -172,6 +173,7 @@ func TestMFADeleteWithAWSCLI(t *testing.T) {
 // hold blocks until lifted; and once the (test-moved) clock passes the
 // retention, the version can be deleted.
 func TestObjectLockWithAWSCLI(t *testing.T) {
+	t.Parallel()
 	srv := harness.Start(t, harness.WithTestClock(), harness.WithArgs("--gc-interval", "1s"))
 	ctx := testContext(t)
 	a := v2CLI(t, ctx, srv)
@@ -334,6 +336,7 @@ func TestObjectLockWithAWSCLI(t *testing.T) {
 // TestNormalBuildCannotMoveTheClock: the clock control exists only in
 // coffertest builds.
 func TestNormalBuildCannotMoveTheClock(t *testing.T) {
+	t.Parallel()
 	srv := harness.Start(t)
 	resp, err := srv.HTTPClient().Post(srv.Endpoint+"/_coffer/test/clock?advance=1000h", "", nil)
 	if err != nil {
@@ -349,6 +352,7 @@ func TestNormalBuildCannotMoveTheClock(t *testing.T) {
 // expires current and noncurrent versions once the (test-moved) clock
 // passes their days, and leaves a version Object Lock retains.
 func TestLifecycleWithAWSCLI(t *testing.T) {
+	t.Parallel()
 	srv := harness.Start(t, harness.WithTestClock(), harness.WithArgs("--lifecycle-interval", "1s"))
 	ctx := testContext(t)
 	a := v2CLI(t, ctx, srv)

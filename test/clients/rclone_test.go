@@ -16,6 +16,7 @@ import (
 // x-amz-acl: private on writes, keeps modification times and MD5s in user
 // metadata, and verifies hashes on check.
 func TestRclone(t *testing.T) {
+	t.Parallel()
 	bin := lookClient(t, "rclone")
 	srv := harness.Start(t)
 	dir := t.TempDir()

@@ -16,6 +16,7 @@ import (
 // keeps each file's MD5 in metadata for sync, which exercises
 // user-metadata round trips on multipart objects.
 func TestS3cmd(t *testing.T) {
+	t.Parallel()
 	bin := lookClient(t, "s3cmd")
 	srv := harness.Start(t)
 	dir := t.TempDir()

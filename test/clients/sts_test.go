@@ -17,6 +17,7 @@ import (
 // requires MFA, and AssumeRole sessions limited by the role's policy, a
 // session policy and the trust policy's ExternalId, all through `aws`.
 func TestSTSWithAWSCLI(t *testing.T) {
+	t.Parallel()
 	if _, err := os.Stat(awsV2Path); err != nil {
 		missingClient(t, "aws CLI v2 not installed at %s", awsV2Path)
 	}
