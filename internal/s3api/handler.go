@@ -362,6 +362,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	h.metrics.observe(rq.op, ev.Status, ev.BytesIn, ev.BytesOut, ev.Duration)
+	h.metrics.observeDenial(rq.op, ev.Outcome, ev.Status, ev.ErrorCode)
 	if abort {
 		// The response was already under way when the request failed:
 		// cutting the connection is the only way to tell the client, and

@@ -31,6 +31,7 @@ import (
 	"github.com/coffer-io/coffer/internal/kms"
 	"github.com/coffer-io/coffer/internal/kmsapi"
 	"github.com/coffer-io/coffer/internal/lifecycle"
+	"github.com/coffer-io/coffer/internal/metrics"
 	"github.com/coffer-io/coffer/internal/objects"
 	"github.com/coffer-io/coffer/internal/rootkey"
 	"github.com/coffer-io/coffer/internal/s3api"
@@ -157,6 +158,7 @@ func Run(ctx context.Context, o Options, out io.Writer) error {
 		}
 	}
 
+	reg := &metrics.Registry{}
 	sink, err := audit.OpenFile(filepath.Join(dir, "audit", "audit.log"), time.Second)
 	if err != nil {
 		return err
@@ -224,13 +226,15 @@ func Run(ctx context.Context, o Options, out io.Writer) error {
 		MFA:            rootMFA{iamSvc},
 	})
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /_coffer/health", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/plain")
-		io.WriteString(w, "ok\n")
-	})
+	// Health and metrics. Other components add their gauges to reg.
+	hc := &health{meta: st.Meta, blobs: st.Blobs, accountID: acct.ID, keys: func() bool { return keys != nil }}
+	mux.HandleFunc("GET /_coffer/health", hc.live)
+	mux.HandleFunc("GET /_coffer/health/live", hc.live)
+	mux.HandleFunc("GET /_coffer/health/ready", hc.ready)
 	mux.HandleFunc("GET /_coffer/metrics", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; version=0.0.4")
 		h.Metrics().WritePrometheus(w)
+		reg.WritePrometheus(w)
 	})
 	if testRoutes != nil {
 		testRoutes(mux)
@@ -380,6 +384,7 @@ func Run(ctx context.Context, o Options, out io.Writer) error {
 	case <-ctx.Done():
 	case serveErr = <-errc:
 	}
+	hc.stopping.Store(true)
 	shutCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	_ = tlsSrv.Shutdown(shutCtx)
