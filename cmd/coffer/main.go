@@ -37,21 +37,22 @@ type cli struct {
 }
 
 type serverCmd struct {
-	Data            string        `help:"Data directory." default:"./coffer-data" env:"COFFER_DATA" type:"path"`
-	Address         string        `help:"HTTPS listen address." default:"127.0.0.1:9000" env:"COFFER_ADDRESS"`
-	HTTPAddress     string        `name:"http-address" help:"Also listen with plain HTTP on this address (off unless set)." env:"COFFER_HTTP_ADDRESS"`
-	Region          string        `help:"Region this server answers as." default:"us-east-1" env:"COFFER_REGION"`
-	Domain          []string      `help:"Base domains for virtual-hosted-style requests (bucket.DOMAIN)." default:"localhost" env:"COFFER_DOMAIN"`
-	TLSCert         string        `name:"tls-cert" help:"TLS certificate (PEM); reloaded when the file changes and on SIGHUP. Default: a certificate from the data directory's own CA." env:"COFFER_TLS_CERT" type:"path"`
-	TLSKey          string        `name:"tls-key" help:"TLS private key (PEM)." env:"COFFER_TLS_KEY" type:"path"`
-	TLSMinVersion   string        `name:"tls-min-version" help:"Lowest TLS version accepted: 1.2 or 1.3." default:"1.2" env:"COFFER_TLS_MIN_VERSION"`
-	MaxConnections  int           `help:"Maximum concurrent connections." default:"1024" env:"COFFER_MAX_CONNECTIONS"`
-	IdleTimeout     time.Duration `help:"Cut a connection that sends or receives nothing for this long." default:"60s" env:"COFFER_IDLE_TIMEOUT"`
-	GCInterval      time.Duration `name:"gc-interval" help:"How often unreferenced data is reclaimed." default:"10m" env:"COFFER_GC_INTERVAL"`
-	LogLevel        string        `help:"Log level: debug, info, warn, error." default:"info" env:"COFFER_LOG_LEVEL" enum:"debug,info,warn,error"`
-	NetworkEndpoint []string      `name:"network-endpoint" help:"A named client network, as ENDPOINT[:VPC]=CIDR[,CIDR...]: requests from it carry aws:SourceVpce (and aws:SourceVpc) like requests through an AWS VPC endpoint. Repeatable." env:"COFFER_NETWORK_ENDPOINT" sep:";"`
-	TrustedProxy    []string      `name:"trusted-proxy" help:"CIDR of a reverse proxy whose X-Forwarded-For names the client (aws:SourceIp, audit). Repeatable; forwarded headers from anyone else are ignored." env:"COFFER_TRUSTED_PROXY"`
-	PprofAddress    string        `name:"pprof-address" help:"Serve Go profiling endpoints (net/http/pprof) on this separate address; off unless set. Keep it on loopback." env:"COFFER_PPROF_ADDRESS"`
+	Data              string        `help:"Data directory." default:"./coffer-data" env:"COFFER_DATA" type:"path"`
+	Address           string        `help:"HTTPS listen address." default:"127.0.0.1:9000" env:"COFFER_ADDRESS"`
+	HTTPAddress       string        `name:"http-address" help:"Also listen with plain HTTP on this address (off unless set)." env:"COFFER_HTTP_ADDRESS"`
+	Region            string        `help:"Region this server answers as." default:"us-east-1" env:"COFFER_REGION"`
+	Domain            []string      `help:"Base domains for virtual-hosted-style requests (bucket.DOMAIN)." default:"localhost" env:"COFFER_DOMAIN"`
+	TLSCert           string        `name:"tls-cert" help:"TLS certificate (PEM); reloaded when the file changes and on SIGHUP. Default: a certificate from the data directory's own CA." env:"COFFER_TLS_CERT" type:"path"`
+	TLSKey            string        `name:"tls-key" help:"TLS private key (PEM)." env:"COFFER_TLS_KEY" type:"path"`
+	TLSMinVersion     string        `name:"tls-min-version" help:"Lowest TLS version accepted: 1.2 or 1.3." default:"1.2" env:"COFFER_TLS_MIN_VERSION"`
+	MaxConnections    int           `help:"Maximum concurrent connections." default:"1024" env:"COFFER_MAX_CONNECTIONS"`
+	IdleTimeout       time.Duration `help:"Cut a connection that sends or receives nothing for this long." default:"60s" env:"COFFER_IDLE_TIMEOUT"`
+	GCInterval        time.Duration `name:"gc-interval" help:"How often unreferenced data is reclaimed." default:"10m" env:"COFFER_GC_INTERVAL"`
+	AccessLogInterval time.Duration `name:"access-log-interval" help:"How often server access logs are delivered to their target buckets." default:"5m" env:"COFFER_ACCESS_LOG_INTERVAL"`
+	LogLevel          string        `help:"Log level: debug, info, warn, error." default:"info" env:"COFFER_LOG_LEVEL" enum:"debug,info,warn,error"`
+	NetworkEndpoint   []string      `name:"network-endpoint" help:"A named client network, as ENDPOINT[:VPC]=CIDR[,CIDR...]: requests from it carry aws:SourceVpce (and aws:SourceVpc) like requests through an AWS VPC endpoint. Repeatable." env:"COFFER_NETWORK_ENDPOINT" sep:";"`
+	TrustedProxy      []string      `name:"trusted-proxy" help:"CIDR of a reverse proxy whose X-Forwarded-For names the client (aws:SourceIp, audit). Repeatable; forwarded headers from anyone else are ignored." env:"COFFER_TRUSTED_PROXY"`
+	PprofAddress      string        `name:"pprof-address" help:"Serve Go profiling endpoints (net/http/pprof) on this separate address; off unless set. Keep it on loopback." env:"COFFER_PPROF_ADDRESS"`
 
 	// Encryption at rest: where the KMS root key lives (keys.go).
 	rootKeyFlags
@@ -89,6 +90,7 @@ func (c *serverCmd) Run() error {
 		IdleTimeout: c.IdleTimeout, GCInterval: c.GCInterval, Logger: logger(c.LogLevel),
 		PprofAddress: c.PprofAddress, NetworkEndpoints: networks, TrustedProxies: proxies,
 		RootKey:                         c.rootKeyConfig(c.Data),
+		AccessLogInterval:               c.AccessLogInterval,
 		InsecureDisableEncryptionAtRest: c.InsecureDisableEncryptionAtRest,
 	}, os.Stdout)
 }

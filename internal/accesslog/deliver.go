@@ -153,8 +153,12 @@ func uniqueString(segment string) string {
 	return strings.ToUpper(fmt.Sprintf("%x", sha256Sum(segment)))[:16]
 }
 
-// Run delivers every interval until ctx ends, then once more.
+// Run delivers at once (what an earlier run left, crashed or not) and
+// then every interval until ctx ends.
 func (s *Sink) Run(ctx context.Context, interval time.Duration, log *slog.Logger) {
+	if err := s.Deliver(ctx, time.Now(), log); err != nil && log != nil {
+		log.Warn("access log delivery failed; will retry", "err", err)
+	}
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {

@@ -140,6 +140,10 @@ func (s *Sink) entry(ctx context.Context, e *audit.Event, d *Details) *Entry {
 		CipherSuite: OpenSSLCipher(e.CipherSuite), HostHeader: d.Host, TLSVersion: tlsVersion(e.TLSVersion),
 		ACLRequired: d.ACLRequired,
 	}
+	if ent.VersionID == "null" {
+		// The null version is no version id in access logs.
+		ent.VersionID = ""
+	}
 	switch e.PrincipalType {
 	case "", "Anonymous", "anonymous":
 	case "Root", "root":

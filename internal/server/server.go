@@ -22,6 +22,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/coffer-io/coffer/internal/accesslog"
 	"github.com/coffer-io/coffer/internal/analyze"
 	"github.com/coffer-io/coffer/internal/audit"
 	"github.com/coffer-io/coffer/internal/auth/authn"
@@ -51,8 +52,11 @@ type Options struct {
 	MaxConnections int
 	IdleTimeout    time.Duration // per read/write on a connection
 	GCInterval     time.Duration
-	GCGrace        time.Duration
-	Logger         *slog.Logger
+	// AccessLogInterval is how often server access logs are delivered
+	// (5 minutes if zero).
+	AccessLogInterval time.Duration
+	GCGrace           time.Duration
+	Logger            *slog.Logger
 	// NetworkEndpoints name client networks (see s3api.NetworkEndpoint).
 	NetworkEndpoints []s3api.NetworkEndpoint
 	// TrustedProxies are peers whose X-Forwarded-For is believed.
@@ -103,6 +107,9 @@ func Run(ctx context.Context, o Options, out io.Writer) error {
 	}
 	if o.GCInterval <= 0 {
 		o.GCInterval = 10 * time.Minute
+	}
+	if o.AccessLogInterval <= 0 {
+		o.AccessLogInterval = 5 * time.Minute
 	}
 	if o.GCGrace <= 0 {
 		o.GCGrace = time.Hour
@@ -206,6 +213,20 @@ func Run(ctx context.Context, o Options, out io.Writer) error {
 	if err != nil {
 		return err
 	}
+	// Server access logs: spooled from the audit events, delivered into
+	// the target buckets through the object service.
+	accessLogs, err := accesslog.NewSink(filepath.Join(dir, "accesslog"), o.Region,
+		func(ctx context.Context, id string) (string, error) {
+			a, err := st.Meta.GetAccount(ctx, id)
+			if err != nil {
+				return "", err
+			}
+			return a.CanonicalID, nil
+		}, &s3api.LogStore{Objects: svc})
+	if err != nil {
+		return err
+	}
+	defer accessLogs.Close()
 	authorizer = &authz.Engine{Identity: users, Cache: &authz.PolicyCache{}, Log: log}
 	queryAPI := &iamapi.Handler{IAM: iamSvc, Accounts: st.Meta, Logger: log, Sessions: sessions, Authorizer: authorizer}
 	h := s3api.New(s3api.Config{
@@ -216,7 +237,7 @@ func Run(ctx context.Context, o Options, out io.Writer) error {
 		Objects:        svc,
 		Keys:           &authn.Resolver{Store: st.Meta, Users: users, Sessions: sessions},
 		Authorizer:     authorizer,
-		Audit:          sink,
+		Audit:          audit.Multi{sink, accessLogs},
 		Admin:          &adminService{defaultID: acct.ID, accounts: &Accounts{Meta: st.Meta}},
 		Query:          map[string]s3api.QueryService{"iam": queryAPI.IAMAPI(), "sts": queryAPI.STSAPI()},
 		JSON:           map[string]s3api.JSONService{"kms": (&kmsapi.Handler{KMS: keys, Region: o.Region, Logger: log}).API()},
@@ -326,6 +347,11 @@ func Run(ctx context.Context, o Options, out io.Writer) error {
 	lc := &lifecycle.Worker{Objects: svc, Log: log}
 	gcDone := make(chan struct{})
 	gcCtx, gcCancel := context.WithCancel(context.Background())
+	accessLogDone := make(chan struct{})
+	go func() {
+		defer close(accessLogDone)
+		accessLogs.Run(gcCtx, o.AccessLogInterval, log)
+	}()
 	go func() {
 		defer close(gcDone)
 		t := time.NewTicker(o.GCInterval)
@@ -393,6 +419,7 @@ func Run(ctx context.Context, o Options, out io.Writer) error {
 	}
 	gcCancel()
 	<-gcDone
+	<-accessLogDone
 	// The listeners are drained: write the last uses before the stores
 	// close.
 	_ = keyUse.Close()
