@@ -145,7 +145,7 @@ func (s *Sink) entry(ctx context.Context, e *audit.Event, d *Details) *Entry {
 		ent.VersionID = ""
 	}
 	switch e.PrincipalType {
-	case "", "Anonymous", "anonymous":
+	case "", "AWSAccount", "Anonymous":
 	case "Root", "root":
 		ent.Requester = s.canonicalID(ctx, e.AccountID)
 	default:

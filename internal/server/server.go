@@ -80,6 +80,9 @@ type Options struct {
 type adminService struct {
 	defaultID string
 	accounts  *Accounts
+	// iam and auditLog feed the unused-access analysis.
+	iam      *iam.Service
+	auditLog string
 }
 
 func (a *adminService) DefaultAccountID() string { return a.defaultID }
@@ -89,7 +92,7 @@ func (a *adminService) CreateAccount(ctx context.Context, name string) (*meta.Ac
 }
 
 func (a *adminService) Analyze(ctx context.Context, accountID string) (*analyze.Report, error) {
-	return AnalyzeBuckets(ctx, a.accounts.Meta, accountID)
+	return analyzeAccount(ctx, a.accounts.Meta, a.iam, a.auditLog, accountID, DefaultUnusedWindow)
 }
 
 // Run starts the server and blocks until ctx is cancelled, then shuts down
@@ -238,7 +241,7 @@ func Run(ctx context.Context, o Options, out io.Writer) error {
 		Keys:           &authn.Resolver{Store: st.Meta, Users: users, Sessions: sessions},
 		Authorizer:     authorizer,
 		Audit:          audit.Multi{sink, accessLogs},
-		Admin:          &adminService{defaultID: acct.ID, accounts: &Accounts{Meta: st.Meta}},
+		Admin:          &adminService{defaultID: acct.ID, accounts: &Accounts{Meta: st.Meta}, iam: iamSvc, auditLog: filepath.Join(dir, "audit", "audit.log")},
 		Query:          map[string]s3api.QueryService{"iam": queryAPI.IAMAPI(), "sts": queryAPI.STSAPI()},
 		JSON:           map[string]s3api.JSONService{"kms": (&kmsapi.Handler{KMS: keys, Region: o.Region, Logger: log}).API()},
 		Logger:         log,
