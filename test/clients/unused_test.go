@@ -28,7 +28,9 @@ func TestUnusedAccessFindings(t *testing.T) {
 	a.run(t, "iam", "put-user-policy", "--user-name", "bob", "--policy-name", "work", "--policy-document",
 		`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:PutObject","s3:GetObject"],"Resource":"arn:aws:s3:::unused-demo/*"},
 {"Effect":"Allow","Action":"kms:Decrypt","Resource":"*"}]}`)
-	var used, spare struct{ AccessKey struct{ AccessKeyId, SecretAccessKey string } }
+	var used, spare struct {
+		AccessKey struct{ AccessKeyId, SecretAccessKey string }
+	}
 	a.json(t, &used, "iam", "create-access-key", "--user-name", "bob")
 	a.json(t, &spare, "iam", "create-access-key", "--user-name", "bob")
 	a.run(t, "iam", "create-role", "--role-name", "idle", "--assume-role-policy-document",
