@@ -113,8 +113,6 @@ func TestSinkDeliversOnceAcrossCrashes(t *testing.T) {
 	if n := strings.Count(all, "\n"); n != 3 || strings.Contains(all, "partial") || strings.Contains(all, " Rc ") || strings.Contains(all, " Rd ") {
 		t.Errorf("delivered lines:\n%s", all)
 	}
-	// Delivering again after a crash between the write and the removal
-	// writes the same key: simulate by re-delivering a copy.
 	left, _ := filepath.Glob(filepath.Join(dir, "*"))
 	if len(left) != 0 {
 		t.Errorf("spool not empty: %v", left)
@@ -135,7 +133,8 @@ func TestSinkDropsUndeliverable(t *testing.T) {
 }
 
 func TestSegmentKeyIsStable(t *testing.T) {
-	if uniqueString("x.1.seg") != uniqueString("x.1.seg") || uniqueString("x.1.seg") == uniqueString("x.2.seg") {
+	a, b := uniqueString("x.1.seg"), uniqueString("x.1.seg")
+	if a != b || a == uniqueString("x.2.seg") {
 		t.Error("unique string not derived from the segment name")
 	}
 	if len(uniqueString("x")) != 16 || strings.ToUpper(uniqueString("x")) != uniqueString("x") {
