@@ -172,3 +172,18 @@ func (s *Sink) Run(ctx context.Context, interval time.Duration, log *slog.Logger
 		}
 	}
 }
+
+// PendingBytes is the size of the lines not yet delivered (a metric: a
+// growing value means deliveries fail).
+func (s *Sink) PendingBytes() int64 {
+	var n int64
+	for _, pat := range []string{"*.log", "*.seg"} {
+		paths, _ := filepath.Glob(filepath.Join(s.dir, pat))
+		for _, p := range paths {
+			if fi, err := os.Stat(p); err == nil {
+				n += fi.Size()
+			}
+		}
+	}
+	return n
+}

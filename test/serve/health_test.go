@@ -69,6 +69,7 @@ func TestMetricsCountDenials(t *testing.T) {
 		`coffer_s3_requests_total{op="ListBuckets",code="4xx"} 1`,
 		`coffer_s3_denied_requests_total{op="ListBuckets",reason="AccessDenied"} 1`,
 		`coffer_s3_request_duration_seconds_count{op="ListBuckets"} 1`,
+		"# TYPE coffer_accesslog_pending_bytes gauge\ncoffer_accesslog_pending_bytes 0\n",
 	} {
 		if !strings.Contains(string(body), want) {
 			t.Errorf("metrics lack %s:\n%s", want, body)
