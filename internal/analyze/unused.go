@@ -118,27 +118,27 @@ func Unused(ids []Identity, activity []Activity, now time.Time, window time.Dura
 			out = append(out, UnusedFinding{Type: UnusedIAMRole, Principal: principal, LastAccessed: timePtr(u.last)})
 			continue
 		}
-		for _, g := range grantedByService(id.Policies) {
-			last := u.byService[g.service]
-			if g.service == "*" {
+		for _, g := range Grants(id.Policies) {
+			last := u.byService[g.Service]
+			if g.Service == "*" {
 				last = u.last
 			}
 			var unused []string
 			if last.Before(cutoff) {
-				unused = g.patterns
+				unused = g.Patterns
 			} else {
 				// The service is in use: report the named actions that
 				// were not (a wildcard counts as used once its service
 				// is).
-				for _, p := range g.patterns {
+				for _, p := range g.Patterns {
 					if !strings.ContainsAny(p, "*?") && u.byAction[strings.ToLower(p)].Before(cutoff) {
 						unused = append(unused, p)
 					}
 				}
 			}
 			if len(unused) > 0 {
-				f := UnusedFinding{Type: UnusedPermission, Principal: principal, Service: g.service, Actions: unused}
-				if t, ok := lastMatching(u.byAction, g.service); ok {
+				f := UnusedFinding{Type: UnusedPermission, Principal: principal, Service: g.Service, Actions: unused}
+				if t, ok := lastMatching(u.byAction, g.Service); ok {
 					f.LastAccessed = &t
 				}
 				out = append(out, f)
@@ -158,15 +158,17 @@ func Unused(ids []Identity, activity []Activity, now time.Time, window time.Dura
 	return out
 }
 
-type grant struct {
-	service  string
-	patterns []string
+// Grant is what identity policies allow in one service: the action
+// patterns as written ("s3:Get*"). Service "*" stands for a bare "*".
+type Grant struct {
+	Service  string
+	Patterns []string
 }
 
-// grantedByService lists the action patterns Allow statements grant,
-// grouped by service ("*" for a bare "*"). NotAction statements grant
+// Grants lists the action patterns the Allow statements of docs grant,
+// grouped by service, in service order. NotAction statements grant
 // everything but some actions; they count as "*".
-func grantedByService(docs [][]byte) []grant {
+func Grants(docs [][]byte) []Grant {
 	by := map[string]map[string]bool{}
 	add := func(svc, p string) {
 		if by[svc] == nil {
@@ -193,16 +195,16 @@ func grantedByService(docs [][]byte) []grant {
 			}
 		}
 	}
-	out := make([]grant, 0, len(by))
+	out := make([]Grant, 0, len(by))
 	for svc, ps := range by {
-		g := grant{service: svc}
+		g := Grant{Service: svc}
 		for p := range ps {
-			g.patterns = append(g.patterns, p)
+			g.Patterns = append(g.Patterns, p)
 		}
-		sort.Strings(g.patterns)
+		sort.Strings(g.Patterns)
 		out = append(out, g)
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].service < out[j].service })
+	sort.Slice(out, func(i, j int) bool { return out[i].Service < out[j].Service })
 	return out
 }
 

@@ -233,7 +233,8 @@ func Run(ctx context.Context, o Options, out io.Writer) error {
 	reg.GaugeFunc("coffer_accesslog_pending_bytes", "Server access log data spooled and not yet delivered.",
 		func() float64 { return float64(accessLogs.PendingBytes()) })
 	authorizer = &authz.Engine{Identity: users, Cache: &authz.PolicyCache{}, Log: log}
-	queryAPI := &iamapi.Handler{IAM: iamSvc, Accounts: st.Meta, Logger: log, Sessions: sessions, Authorizer: authorizer}
+	queryAPI := &iamapi.Handler{IAM: iamSvc, Accounts: st.Meta, Logger: log, Sessions: sessions, Authorizer: authorizer,
+		AccessHistory: auditHistory{path: filepath.Join(dir, "audit", "audit.log"), region: o.Region}}
 	h := s3api.New(s3api.Config{
 		Region:         o.Region,
 		BaseDomains:    o.Domains,

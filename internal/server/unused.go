@@ -165,3 +165,14 @@ func readActivity(path, account string) ([]analyze.Activity, error) {
 	}
 	return out, nil
 }
+
+// auditHistory is IAM's service last accessed data source: the audit log.
+type auditHistory struct {
+	path, region string
+}
+
+func (a auditHistory) Activity(_ context.Context, account string) ([]analyze.Activity, error) {
+	return readActivity(a.path, account)
+}
+
+func (a auditHistory) Region() string { return a.region }

@@ -38,7 +38,7 @@ func TestUnusedAccessFindings(t *testing.T) {
 
 	// Everything above is older than the window; bob's PutObject below
 	// is inside it.
-	const window = 4 * time.Second
+	const window = 8 * time.Second
 	time.Sleep(window + time.Second)
 	bob := awsCLI{runner{ctx: ctx, bin: awsV2Path, args: a.args,
 		env: append(envWithout(srv.Env(), "AWS_SHARED_CREDENTIALS_FILE", "AWS_PROFILE"), "AWS_SHARED_CREDENTIALS_FILE=/dev/null",
@@ -46,6 +46,41 @@ func TestUnusedAccessFindings(t *testing.T) {
 	src := t.TempDir() + "/f.txt"
 	os.WriteFile(src, []byte("x"), 0o600)
 	bob.run(t, "s3api", "put-object", "--bucket", "unused-demo", "--key", "f.txt", "--body", src)
+	bobARN := "arn:aws:iam::" + who.Account + ":user/bob"
+
+	// IAM's service last accessed data tells the same story.
+	time.Sleep(1500 * time.Millisecond) // the audit log reaches the disk every second
+	var job struct{ JobId string }
+	a.json(t, &job, "iam", "generate-service-last-accessed-details", "--arn", bobARN, "--granularity", "ACTION_LEVEL")
+	var details struct {
+		JobStatus            string
+		ServicesLastAccessed []struct {
+			ServiceNamespace, LastAuthenticated, LastAuthenticatedEntity string
+			TrackedActionsLastAccessed                                   []struct{ ActionName, LastAccessedTime string }
+		}
+	}
+	a.json(t, &details, "iam", "get-service-last-accessed-details", "--job-id", job.JobId)
+	if details.JobStatus != "COMPLETED" || len(details.ServicesLastAccessed) != 2 {
+		t.Fatalf("service last accessed: %+v", details)
+	}
+	for _, svc := range details.ServicesLastAccessed {
+		switch svc.ServiceNamespace {
+		case "kms":
+			if svc.LastAuthenticated != "" {
+				t.Errorf("kms accessed: %+v", svc)
+			}
+		case "s3":
+			acts := map[string]bool{}
+			for _, a := range svc.TrackedActionsLastAccessed {
+				acts[a.ActionName] = a.LastAccessedTime != ""
+			}
+			if svc.LastAuthenticated == "" || svc.LastAuthenticatedEntity != bobARN || !acts["PutObject"] || acts["GetObject"] {
+				t.Errorf("s3: %+v", svc)
+			}
+		default:
+			t.Errorf("service %s", svc.ServiceNamespace)
+		}
+	}
 	srv.Stop()
 
 	out, _, err := runCoffer(t, "analyze", "--data", srv.Dir, "--json", "--unused-window", window.String())
@@ -62,7 +97,6 @@ func TestUnusedAccessFindings(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &rep); err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}
-	bobARN := "arn:aws:iam::" + who.Account + ":user/bob"
 	got := map[string]bool{}
 	for _, f := range rep.Unused {
 		got[f.FindingType+" "+f.Principal+" "+f.AccessKeyID+f.ServiceNamespace+" "+strings.Join(f.Actions, ",")] = true
