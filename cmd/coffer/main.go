@@ -49,6 +49,9 @@ type serverCmd struct {
 	IdleTimeout       time.Duration `help:"Cut a connection that sends or receives nothing for this long." default:"60s" env:"COFFER_IDLE_TIMEOUT"`
 	GCInterval        time.Duration `name:"gc-interval" help:"How often unreferenced data is reclaimed." default:"10m" env:"COFFER_GC_INTERVAL"`
 	AccessLogInterval time.Duration `name:"access-log-interval" help:"How often server access logs are delivered to their target buckets." default:"5m" env:"COFFER_ACCESS_LOG_INTERVAL"`
+	LifecycleInterval time.Duration `name:"lifecycle-interval" help:"How often lifecycle rules are applied (1s to 24h)." default:"1h" env:"COFFER_LIFECYCLE_INTERVAL"`
+	LifecycleDay      time.Duration `name:"lifecycle-day" help:"Length of a lifecycle day (whole seconds, 1s to 24h). Shorter days are for tests." default:"24h" env:"COFFER_LIFECYCLE_DAY"`
+	LifecycleRate     int           `name:"lifecycle-rate" help:"Most lifecycle actions (expirations, aborted uploads) per second (1 to 100000)." default:"100" env:"COFFER_LIFECYCLE_RATE"`
 	LogLevel          string        `help:"Log level: debug, info, warn, error." default:"info" env:"COFFER_LOG_LEVEL" enum:"debug,info,warn,error"`
 	NetworkEndpoint   []string      `name:"network-endpoint" help:"A named client network, as ENDPOINT[:VPC]=CIDR[,CIDR...]: requests from it carry aws:SourceVpce (and aws:SourceVpc) like requests through an AWS VPC endpoint. Repeatable." env:"COFFER_NETWORK_ENDPOINT" sep:";"`
 	TrustedProxy      []string      `name:"trusted-proxy" help:"CIDR of a reverse proxy whose X-Forwarded-For names the client (aws:SourceIp, audit). Repeatable; forwarded headers from anyone else are ignored." env:"COFFER_TRUSTED_PROXY"`
@@ -82,12 +85,22 @@ func (c *serverCmd) Run() error {
 		}
 		proxies = append(proxies, p.Masked())
 	}
+	// Zero means "the default" to server.Run; given here, it is a mistake.
+	switch {
+	case c.LifecycleInterval <= 0:
+		return fmt.Errorf("--lifecycle-interval %v: must be between 1s and 24h", c.LifecycleInterval)
+	case c.LifecycleDay <= 0:
+		return fmt.Errorf("--lifecycle-day %v: must be a whole number of seconds between 1s and 24h", c.LifecycleDay)
+	case c.LifecycleRate <= 0:
+		return fmt.Errorf("--lifecycle-rate %d: must be between 1 and 100000 actions per second", c.LifecycleRate)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	return server.Run(ctx, server.Options{
 		DataDir: c.Data, Address: c.Address, HTTPAddress: c.HTTPAddress, Region: c.Region,
 		Domains: c.Domain, TLSCert: c.TLSCert, TLSKey: c.TLSKey, TLSMinVersion: c.TLSMinVersion, MaxConnections: c.MaxConnections,
 		IdleTimeout: c.IdleTimeout, GCInterval: c.GCInterval, Logger: logger(c.LogLevel),
+		LifecycleInterval: c.LifecycleInterval, LifecycleDay: c.LifecycleDay, LifecycleRate: c.LifecycleRate,
 		PprofAddress: c.PprofAddress, NetworkEndpoints: networks, TrustedProxies: proxies,
 		RootKey:                         c.rootKeyConfig(c.Data),
 		AccessLogInterval:               c.AccessLogInterval,

@@ -26,11 +26,20 @@ type Event struct {
 	AccountID     string `json:"accountId,omitempty"`
 	PrincipalARN  string `json:"principalArn,omitempty"`
 	AccessKeyID   string `json:"accessKeyId,omitempty"`
+	// InvokedBy names the service that acted on its own, such as
+	// lifecycle.s3.amazonaws.com for lifecycle expirations (CloudTrail's
+	// userIdentity.invokedBy).
+	InvokedBy string `json:"invokedBy,omitempty"`
 	// Resource.
 	Bucket    string `json:"bucket,omitempty"`
 	Key       string `json:"key,omitempty"`
 	VersionID string `json:"versionId,omitempty"`
 	Resource  string `json:"resource,omitempty"`
+	// UploadID is the multipart upload acted on, when the request or
+	// action concerns one alone.
+	UploadID string `json:"uploadId,omitempty"`
+	// RuleID is the lifecycle rule an expiration applied.
+	RuleID string `json:"ruleId,omitempty"`
 	// Request facts.
 	SourceIP    string `json:"sourceIp"`
 	UserAgent   string `json:"userAgent,omitempty"`

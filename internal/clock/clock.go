@@ -1,7 +1,8 @@
 // Package clock is the time source of data protection: Object Lock
-// retention checks, default retention, and later lifecycle and other
+// retention checks, default retention, lifecycle rules and later other
 // schedulers read the time from a Clock rather than from time.Now, so that
-// tests of a real binary can let retention run out without waiting.
+// tests of a real binary can let retention run out and lifecycle rules
+// come due without waiting.
 //
 // Only data protection uses it. Authentication (SigV4 clock skew,
 // presigned expiry), TOTP codes, STS session expiry and TLS always read

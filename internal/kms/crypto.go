@@ -395,3 +395,25 @@ func (s *Service) ReEncrypt(ctx context.Context, account string, in ReEncryptInp
 	})
 	return out, err
 }
+
+// CheckUse decides, without touching key material, whether the caller in
+// ctx may now perform op (Decrypt or GenerateDataKey) with the key id
+// names (as account names it) under the encryption context ec, and
+// whether the key's state allows it; it returns the key's ARN. S3 asks
+// it before reusing a cached bucket key, so that a key disabled,
+// scheduled for deletion or given a new policy since the key was cached
+// takes effect at once, as it would on a call to the KMS.
+func (s *Service) CheckUse(ctx context.Context, op, account, id string, ec map[string]string) (string, error) {
+	if op != "Decrypt" && op != "GenerateDataKey" {
+		return "", validationErr("CheckUse does not apply to %s", op)
+	}
+	var arn string
+	err := s.withKeyEC(ctx, op, account, id, ec, false, true, func(_ Tx, r *KeyRecord) error {
+		if err := usable(&r.Key); err != nil {
+			return err
+		}
+		arn = r.Key.ARN
+		return nil
+	})
+	return arn, err
+}

@@ -2,6 +2,8 @@ package kms_test
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"strings"
 	"testing"
 
@@ -300,4 +302,65 @@ func TestMaterialBoundToKey(t *testing.T) {
 	}
 	_, err = f.svc.Encrypt(ctx, acct, b.ID, []byte("x"), nil)
 	wantCode(t, err, kms.CodeInternal)
+}
+
+// TestCheckUse: CheckUse answers as the operation it stands for would,
+// for every key state and the Authorize hook, without key material.
+func TestCheckUse(t *testing.T) {
+	var seen []kms.AuthzRequest
+	deny := errors.New("denied by key policy")
+	f := newFixture(t, func(c *kms.Config) {
+		c.Authorize = func(_ context.Context, r *kms.AuthzRequest) error {
+			seen = append(seen, *r)
+			if r.EncryptionContext["deny"] == "yes" {
+				return deny
+			}
+			return nil
+		}
+	})
+	k := f.key(t, acct)
+	if err := f.svc.CreateAlias(ctx, acct, "alias/use", k.ID); err != nil {
+		t.Fatal(err)
+	}
+	ec := map[string]string{"aws:s3:arn": "arn:aws:s3:::b"}
+	for _, tc := range []struct {
+		op, account, id string
+		ec              map[string]string
+		code            string
+	}{
+		{"GenerateDataKey", acct, k.ID, ec, ""},
+		{"GenerateDataKey", acct, "alias/use", ec, ""},
+		{"Decrypt", other, k.ARN, ec, ""},
+		{"GenerateDataKey", other, k.ID, ec, kms.CodeNotFound},
+		{"Encrypt", acct, k.ID, ec, kms.CodeValidation},
+	} {
+		seen = nil
+		arn, err := f.svc.CheckUse(ctx, tc.op, tc.account, tc.id, tc.ec)
+		wantCode(t, err, tc.code)
+		if tc.code != "" {
+			continue
+		}
+		if arn != k.ARN || len(seen) != 1 || seen[0].Op != tc.op || seen[0].EncryptionContext["aws:s3:arn"] != "arn:aws:s3:::b" {
+			t.Errorf("%s %s: arn %q, hook saw %+v", tc.op, tc.id, arn, seen)
+		}
+		if tc.id == "alias/use" && seen[0].Alias == "" {
+			t.Errorf("the hook did not see the alias")
+		}
+	}
+	if _, err := f.svc.CheckUse(ctx, "Decrypt", acct, k.ID, map[string]string{"deny": "yes"}); err != deny {
+		t.Errorf("hook's denial: %v", err)
+	}
+	if err := f.svc.DisableKey(ctx, acct, k.ID); err != nil {
+		t.Fatal(err)
+	}
+	_, err := f.svc.CheckUse(ctx, "Decrypt", acct, k.ID, ec)
+	wantCode(t, err, kms.CodeDisabled)
+	if err := f.svc.EnableKey(ctx, acct, k.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.ScheduleKeyDeletion(ctx, acct, k.ID, 7); err != nil {
+		t.Fatal(err)
+	}
+	_, err = f.svc.CheckUse(ctx, "GenerateDataKey", acct, k.ID, ec)
+	wantCode(t, err, kms.CodeInvalidState)
 }

@@ -13,12 +13,17 @@ package lifecycle
 import (
 	"encoding/xml"
 	"fmt"
+	"math"
 	"strings"
 	"time"
 )
 
-// MaxRules is AWS's limit on rules per configuration.
-const MaxRules = 1000
+// AWS's limits.
+const (
+	MaxRules                   = 1000       // rules per configuration
+	MaxNewerNoncurrentVersions = 100        // noncurrent versions a rule keeps
+	MaxFilterSize              = 1000 << 40 // bytes an object size filter may name
+)
 
 // Error is a configuration AWS refuses, with its error code and message.
 type Error struct {
@@ -192,9 +197,9 @@ func (r *Rule) validate() error {
 		switch {
 		case n == 0:
 			return malformed()
-		case e.ExpiredObjectDeleteMarker != nil && n > 1:
-			return invalidArgument("ExpiredObjectDeleteMarker cannot be specified with Days or Date in a Lifecycle Expiration Policy.")
 		case n > 1:
+			// Days with Date, or either with ExpiredObjectDeleteMarker,
+			// which S3 answers as a schema violation.
 			return malformed()
 		case e.Days != nil && *e.Days <= 0:
 			return invalidArgument("'Days' for Expiration action must be a positive integer")
@@ -203,8 +208,10 @@ func (r *Rule) validate() error {
 				return err
 			}
 		}
-		if e.ExpiredObjectDeleteMarker != nil && *e.ExpiredObjectDeleteMarker && r.hasTagFilter() {
-			return invalidRequest("ExpiredObjectDeleteMarker cannot be specified with Tags.")
+		if e.ExpiredObjectDeleteMarker != nil {
+			if err := r.unfiltered("ExpiredObjectDeleteMarker"); err != nil {
+				return err
+			}
 		}
 	}
 	if nv := r.NoncurrentVersionExpiration; nv != nil {
@@ -214,8 +221,15 @@ func (r *Rule) validate() error {
 		if *nv.NoncurrentDays <= 0 {
 			return invalidArgument("'NoncurrentDays' in NoncurrentVersionExpiration action must be a positive integer")
 		}
-		if n := nv.NewerNoncurrentVersions; n != nil && (*n < 1 || *n > 100) {
-			return invalidArgument("'NewerNoncurrentVersions' in NoncurrentVersionExpiration action must be between 1 and 100")
+		if n := nv.NewerNoncurrentVersions; n != nil {
+			switch {
+			case r.Prefix != nil:
+				return invalidRequest("NewerNoncurrentVersions element can only be used in Lifecycle V2.")
+			case *n < 1:
+				return invalidArgument("'NewerNoncurrentVersions' for NoncurrentVersionExpiration action must be a positive integer")
+			case *n > MaxNewerNoncurrentVersions:
+				return invalidArgument(fmt.Sprintf("'NewerNoncurrentVersions' for NoncurrentVersionExpiration action must not exceed %d", MaxNewerNoncurrentVersions))
+			}
 		}
 	}
 	if a := r.AbortIncompleteMultipartUpload; a != nil {
@@ -225,8 +239,8 @@ func (r *Rule) validate() error {
 		if *a.DaysAfterInitiation <= 0 {
 			return invalidArgument("'DaysAfterInitiation' for AbortIncompleteMultipartUpload action must be a positive integer")
 		}
-		if r.hasTagFilter() || r.hasSizeFilter() {
-			return invalidRequest("AbortIncompleteMultipartUpload cannot be specified with Tags.")
+		if err := r.unfiltered("AbortIncompleteMultipartUpload"); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -249,6 +263,16 @@ func (f *Filter) validate() error {
 		if a.present() {
 			return malformed()
 		}
+		// And combines two predicates or more.
+		n := len(a.Tags)
+		for _, set := range []bool{a.Prefix != nil, a.ObjectSizeGreaterThan != nil, a.ObjectSizeLessThan != nil} {
+			if set {
+				n++
+			}
+		}
+		if n < 2 {
+			return malformed()
+		}
 		seen := map[string]bool{}
 		for _, t := range a.Tags {
 			if seen[t.Key] {
@@ -264,11 +288,27 @@ func (f *Filter) validate() error {
 }
 
 func sizeRange(gt, lt *int64) error {
-	if (gt != nil && *gt < 0) || (lt != nil && *lt <= 0) {
-		return invalidArgument("Object size filters must be non-negative, and ObjectSizeLessThan positive")
+	if gt != nil && (*gt < 0 || *gt > MaxFilterSize) {
+		return invalidRequest(fmt.Sprintf("'ObjectSizeGreaterThan' should be between 0 and %d.", int64(MaxFilterSize)))
+	}
+	if lt != nil && (*lt < 1 || *lt > MaxFilterSize) {
+		return invalidRequest(fmt.Sprintf("'ObjectSizeLessThan' should be between 1 and %d.", int64(MaxFilterSize)))
 	}
 	if gt != nil && lt != nil && *gt >= *lt {
-		return invalidArgument("ObjectSizeGreaterThan must be less than ObjectSizeLessThan")
+		return invalidRequest("'ObjectSizeLessThan' has to be a value greater than 'ObjectSizeGreaterThan'.")
+	}
+	return nil
+}
+
+// unfiltered refuses an action S3 does not allow with tag or size
+// filters (they describe object versions; uploads and lone delete
+// markers have neither tags nor a size).
+func (r *Rule) unfiltered(action string) error {
+	if r.hasTagFilter() {
+		return invalidRequest(action + " cannot be specified with Tags.")
+	}
+	if r.hasSizeFilter() {
+		return invalidRequest(action + " cannot be specified with Object Size.")
 	}
 	return nil
 }
@@ -341,11 +381,17 @@ func (r *Rule) matches(key string, size int64, tags map[string]string) bool {
 }
 
 // due is when an action N days after t takes effect: t plus N days,
-// rounded up to the next midnight UTC, as S3 computes it.
-func due(t time.Time, days int) time.Time {
-	d := t.UTC().AddDate(0, 0, days)
-	if m := d.Truncate(24 * time.Hour); !m.Equal(d) {
-		return m.Add(24 * time.Hour)
+// rounded up to the next day boundary, as S3 computes it. With 24-hour
+// days the boundaries are midnights UTC (time.Truncate counts from
+// midnight UTC of year 1); shorter days exist for tests.
+func due(t time.Time, days int, day time.Duration) time.Time {
+	if int64(days) > math.MaxInt64/int64(day)-1 {
+		// Beyond what a Duration holds: never, in practice.
+		return time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)
+	}
+	d := t.UTC().Add(time.Duration(days) * day)
+	if m := d.Truncate(day); !m.Equal(d) {
+		return m.Add(day)
 	}
 	return d
 }

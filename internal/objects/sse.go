@@ -288,10 +288,19 @@ func principalOf(ctx context.Context) string {
 // bucketKeyFor returns a bucket key for writes.
 func (e *encryptor) bucketKeyFor(ctx context.Context, requester, keyID, bucket string, user map[string]string, userJSON string) (*bucketKey, error) {
 	ck := principalOf(ctx) + "\x00" + requester + "\x00" + keyID + "\x00" + bucket + "\x00" + userJSON
+	ec := kmsContext(user, "arn:aws:s3:::"+bucket)
 	if bk := e.bk.get(e.bk.write, ck); bk != nil {
-		return bk, nil
+		// The key's state and policy are decided now, not when the bucket
+		// key was made; an alias moved meanwhile makes a new bucket key.
+		arn, err := e.kms.CheckUse(ctx, "GenerateDataKey", requester, keyID, ec)
+		if err != nil {
+			return nil, fmt.Errorf("objects: bucket key: %w", err)
+		}
+		if arn == bk.keyARN {
+			return bk, nil
+		}
 	}
-	dk, err := e.kms.GenerateDataKey(ctx, requester, keyID, kms.DataKeyInput{KeySpec: kms.DataKeySpecAES256}, kmsContext(user, "arn:aws:s3:::"+bucket))
+	dk, err := e.kms.GenerateDataKey(ctx, requester, keyID, kms.DataKeyInput{KeySpec: kms.DataKeySpecAES256}, ec)
 	if err != nil {
 		return nil, fmt.Errorf("objects: bucket key: %w", err)
 	}
@@ -305,6 +314,10 @@ func (e *encryptor) bucketKeyFor(ctx context.Context, requester, keyID, bucket s
 func (e *encryptor) openBucketKey(ctx context.Context, requester string, env *meta.Encryption, ec map[string]string) ([]byte, error) {
 	ck := principalOf(ctx) + "\x00" + string(env.SealedKey)
 	if bk := e.bk.get(e.bk.read, ck); bk != nil {
+		// As for writes: the key's state and policy as they are now.
+		if _, err := e.kms.CheckUse(ctx, "Decrypt", requester, bk.keyARN, ec); err != nil {
+			return nil, err
+		}
 		return bk.plain, nil
 	}
 	out, err := e.kms.Decrypt(ctx, requester, env.SealedKey, "", ec)
@@ -470,6 +483,18 @@ func (s *Service) PartSSE(ctx context.Context, u *meta.Upload, requester string,
 		c, err := decodeContext(u.SSE.Context)
 		if err != nil {
 			return nil, err
+		}
+		// AWS needs kms:Decrypt on the key for each part (S3 reads the
+		// upload's data key); the part's own data key then needs
+		// kms:GenerateDataKey as a PutObject would.
+		if s.enc != nil {
+			ec := kmsContext(c, "arn:aws:s3:::"+u.Bucket+"/"+u.Key)
+			if u.SSE.BucketKey {
+				ec = kmsContext(c, "arn:aws:s3:::"+u.Bucket)
+			}
+			if _, err := s.enc.kms.CheckUse(ctx, "Decrypt", requester, u.SSE.KMSKeyID, ec); err != nil {
+				return nil, fmt.Errorf("objects: upload key: %w", err)
+			}
 		}
 		return &SSE{Mode: meta.SSEKMS, KMSKeyID: u.SSE.KMSKeyID, Context: c, BucketKey: u.SSE.BucketKey, Requester: requester}, nil
 	case meta.SSEC:

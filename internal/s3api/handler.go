@@ -678,7 +678,9 @@ func (h *Handler) writeError(w *statusWriter, r *http.Request, rq *request, err 
 		return true
 	}
 	e := s3err.From(err)
-	if e.Status >= 500 {
+	// NotImplemented (501) is a refusal of an unbuilt feature, not a
+	// server failure: it must not page anyone.
+	if e.Status >= 500 && e.Status != http.StatusNotImplemented {
 		h.log.Error("request failed", "request_id", rq.id, "op", rq.op.String(), "err", err)
 	} else if c := errors.Unwrap(e); c != nil {
 		h.log.Debug("request error", "request_id", rq.id, "op", rq.op.String(), "code", e.Code, "err", err)

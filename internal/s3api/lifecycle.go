@@ -1,6 +1,8 @@
 package s3api
 
 import (
+	"crypto/rand"
+	"encoding/base64"
 	"encoding/xml"
 	"errors"
 	"net/http"
@@ -90,6 +92,15 @@ func (h *Handler) putBucketLifecycle(w http.ResponseWriter, r *http.Request, rq 
 		return lifecycleError(err)
 	}
 	c.Xmlns = ""
+	// A rule without an ID gets one, as S3 gives it, so that Get shows
+	// it and lifecycle's audit records can name the rule.
+	for i := range c.Rules {
+		if c.Rules[i].ID == "" {
+			var id [36]byte
+			_, _ = rand.Read(id[:])
+			c.Rules[i].ID = base64.StdEncoding.EncodeToString(id[:])
+		}
+	}
 	raw, err := xml.Marshal(c)
 	if err != nil {
 		return err

@@ -1,6 +1,7 @@
 package s3api
 
 import (
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -21,6 +22,15 @@ func TestBucketLifecycleConfiguration(t *testing.T) {
 	w := e.do("alice", "GET", "/lcycle?lifecycle", nil, nil)
 	if w.Code != 200 || !strings.Contains(w.Body.String(), `<LifecycleConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Rule><ID>tmp</ID><Filter><Prefix>tmp/</Prefix></Filter><Status>Enabled</Status><Expiration><Days>7</Days></Expiration></Rule></LifecycleConfiguration>`) {
 		t.Fatalf("get: %d %s", w.Code, w.Body)
+	}
+	// A rule put without an ID gets one.
+	noID := `<LifecycleConfiguration><Rule><Filter/><Status>Enabled</Status><Expiration><Days>7</Days></Expiration></Rule><Rule><ID>mine</ID><Filter/><Status>Enabled</Status><NoncurrentVersionExpiration><NoncurrentDays>1</NoncurrentDays></NoncurrentVersionExpiration></Rule></LifecycleConfiguration>`
+	if w := e.do("alice", "PUT", "/lcycle?lifecycle", []byte(noID), map[string]string{"Content-MD5": md5b64(noID)}); w.Code != 200 {
+		t.Fatalf("put without ID: %d %s", w.Code, w.Body)
+	}
+	w = e.do("alice", "GET", "/lcycle?lifecycle", nil, nil)
+	if ids := regexp.MustCompile(`<ID>([^<]*)</ID>`).FindAllStringSubmatch(w.Body.String(), -1); len(ids) != 2 || len(ids[0][1]) != 48 || ids[1][1] != "mine" {
+		t.Fatalf("generated IDs: %s", w.Body)
 	}
 	// Lifecycle and MFA Delete exclude each other.
 	enable := `<VersioningConfiguration><Status>Enabled</Status><MfaDelete>Enabled</MfaDelete></VersioningConfiguration>`

@@ -585,6 +585,9 @@ func (h *Handler) partSSE(r *http.Request, rq *request, u *meta.Upload) (*object
 	if err != nil {
 		return nil, nil, err
 	}
+	if u.SSE != nil && u.SSE.Mode == meta.SSEKMS && r.TLS == nil {
+		return nil, nil, errKMSInsecure
+	}
 	sse, err := h.obj.PartSSE(h.kmsCtx(r, rq), u, requesterAccount(rq, rq.bucket), ck.raw())
 	switch {
 	case errors.Is(err, objects.ErrCustomerKeyRequired):

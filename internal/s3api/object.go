@@ -373,6 +373,16 @@ func (h *Handler) getObject(w http.ResponseWriter, r *http.Request, rq *request)
 		}
 		ranged = ok
 	}
+	// The object's headers must not reach an error response: the data
+	// key is unsealed (and a KMS refusal found) only when reading starts.
+	hd := w.Header()
+	before := hd.Clone()
+	objectHeadersOff := func() {
+		clear(hd)
+		for k, vs := range before {
+			hd[k] = vs
+		}
+	}
 	setObjectHeaders(w, v, rq.bucket, ck)
 	h.setLockHeaders(w, r, rq, v)
 	if strings.EqualFold(r.Header.Get("X-Amz-Checksum-Mode"), "ENABLED") && v.Checksum.Value != "" && !ranged {
@@ -396,6 +406,7 @@ func (h *Handler) getObject(w http.ResponseWriter, r *http.Request, rq *request)
 	}
 	rd, err := h.obj.OpenWith(h.kmsCtx(r, rq), v, keys)
 	if err != nil {
+		objectHeadersOff()
 		return err
 	}
 	defer rd.Close()
@@ -408,6 +419,7 @@ func (h *Handler) getObject(w http.ResponseWriter, r *http.Request, rq *request)
 	body := io.NewSectionReader(rd, start, length)
 	n, err := io.ReadFull(body, (*buf)[:min(int64(len(*buf)), length)])
 	if err != nil {
+		objectHeadersOff()
 		return err
 	}
 	w.WriteHeader(status)

@@ -41,6 +41,10 @@ type customerKey struct {
 var errKMSNeedsSigV4 = s3err.InvalidArgument.WithMessage("Requests specifying Server Side Encryption with AWS KMS managed keys require AWS Signature Version 4.").
 	With("ArgumentName", "Authorization")
 
+// errKMSInsecure refuses SSE-KMS over plain HTTP: AWS fails every GET
+// and PUT of an SSE-KMS object not made over TLS.
+var errKMSInsecure = s3err.InvalidRequest.WithMessage("Requests specifying Server Side Encryption with AWS KMS managed keys must be made over a secure connection.")
+
 var errSSECInsecure = s3err.InvalidRequest.WithMessage("Requests specifying Server Side Encryption with Customer provided keys must be made over a secure connection.")
 
 // parseCustomerKey reads an SSE-C header trio (prefix is
@@ -271,6 +275,9 @@ func (h *Handler) readKeys(r *http.Request, rq *request, v *meta.ObjectVersion, 
 		// SSE-KMS objects (a public object, say) with this error.
 		return objects.ReadKeys{}, nil, errKMSNeedsSigV4
 	}
+	if objects.Mode(v) == meta.SSEKMS && r.TLS == nil {
+		return objects.ReadKeys{}, nil, errKMSInsecure
+	}
 	keys := objects.ReadKeys{CustomerKey: ck.raw(), Requester: requesterAccount(rq, rq.bucket)}
 	if err := h.obj.CheckReadKeys(h.kmsCtx(r, rq), v, keys); err != nil {
 		return keys, nil, readKeyError(err, prefix == hdrCopySSEC)
@@ -335,6 +342,9 @@ func (h *Handler) writeSSE(r *http.Request, hdr http.Header, rq *request, b *met
 	ws, err := parseWriteSSE(r, hdr, rq, b)
 	if err != nil {
 		return nil, err
+	}
+	if ws.sse != nil && ws.sse.Mode == meta.SSEKMS && r.TLS == nil {
+		return nil, errKMSInsecure
 	}
 	if ws.sse != nil && !h.obj.Encrypting() {
 		return nil, s3err.NotImplemented.WithMessage("Server side encryption specified but encryption at rest is disabled on this server")

@@ -52,11 +52,19 @@ type Options struct {
 	MaxConnections int
 	IdleTimeout    time.Duration // per read/write on a connection
 	GCInterval     time.Duration
+	GCGrace        time.Duration
 	// AccessLogInterval is how often server access logs are delivered
 	// (5 minutes if zero).
 	AccessLogInterval time.Duration
-	GCGrace           time.Duration
-	Logger            *slog.Logger
+	// LifecycleInterval is how often lifecycle rules are applied (1 hour
+	// if zero); a pass that outlasts it stops and the next resumes.
+	LifecycleInterval time.Duration
+	// LifecycleDay is the length of a lifecycle day (24 hours if zero);
+	// shorter days exist for tests.
+	LifecycleDay time.Duration
+	// LifecycleRate bounds lifecycle actions per second (100 if zero).
+	LifecycleRate int
+	Logger        *slog.Logger
 	// NetworkEndpoints name client networks (see s3api.NetworkEndpoint).
 	NetworkEndpoints []s3api.NetworkEndpoint
 	// TrustedProxies are peers whose X-Forwarded-For is believed.
@@ -116,6 +124,9 @@ func Run(ctx context.Context, o Options, out io.Writer) error {
 	}
 	if o.GCGrace <= 0 {
 		o.GCGrace = time.Hour
+	}
+	if err := lifecycleOptions(&o); err != nil {
+		return err
 	}
 	minTLS, err := tlsMinVersion(o.TLSMinVersion)
 	if err != nil {
@@ -347,10 +358,15 @@ func Run(ctx context.Context, o Options, out io.Writer) error {
 		o.Ready(ln.Addr().String(), plainAddr)
 	}
 
-	// Lifecycle rules run with each collection pass, on the
-	// data-protection clock, deleting through the object service so that
-	// Object Lock applies to them as to any request.
-	lc := &lifecycle.Worker{Objects: svc, Log: log}
+	// Lifecycle rules run on their own schedule, on the data-protection
+	// clock, deleting through the object service so that Object Lock
+	// applies to them as to any request, at a bounded rate, and leaving an
+	// audit record per action.
+	if o.LifecycleDay != lifecycle.DefaultDay {
+		log.Warn("lifecycle days are not 24 hours long: objects expire early; this setting is for tests", "lifecycle_day", o.LifecycleDay)
+	}
+	lc := &lifecycle.Worker{Objects: svc, Log: log, Audit: sink, Day: o.LifecycleDay, Limit: lifecycle.NewLimiter(o.LifecycleRate)}
+	lcDone := make(chan struct{})
 	gcDone := make(chan struct{})
 	gcCtx, gcCancel := context.WithCancel(context.Background())
 	accessLogDone := make(chan struct{})
@@ -371,12 +387,6 @@ func Run(ctx context.Context, o Options, out io.Writer) error {
 				} else if n > 0 {
 					log.Info("garbage collection removed unreferenced data", "blobs", n)
 				}
-				if rep, err := lc.Run(gcCtx, dataClock.Now()); err != nil {
-					log.Warn("lifecycle pass failed", "err", err)
-				} else if rep != (lifecycle.Report{}) {
-					log.Info("lifecycle", "expired", rep.Expired, "noncurrent_expired", rep.NoncurrentExpired,
-						"delete_markers_removed", rep.MarkersRemoved, "uploads_aborted", rep.UploadsAborted, "kept_by_object_lock", rep.Protected)
-				}
 				// KMS keys due for automatic rotation (the aws/s3 keys
 				// yearly) get new material; old material stays, so data
 				// keys sealed before still unseal.
@@ -385,6 +395,20 @@ func Run(ctx context.Context, o Options, out io.Writer) error {
 				} else if len(rotated) > 0 {
 					log.Info("rotated KMS keys", "keys", rotated)
 				}
+			case <-gcCtx.Done():
+				return
+			}
+		}
+	}()
+
+	go func() {
+		defer close(lcDone)
+		t := time.NewTicker(o.LifecycleInterval)
+		defer t.Stop()
+		for {
+			select {
+			case <-t.C:
+				runLifecycle(gcCtx, lc, o.LifecycleInterval, log)
 			case <-gcCtx.Done():
 				return
 			}
@@ -426,6 +450,7 @@ func Run(ctx context.Context, o Options, out io.Writer) error {
 	gcCancel()
 	<-gcDone
 	<-accessLogDone
+	<-lcDone
 	// The listeners are drained: write the last uses before the stores
 	// close.
 	_ = keyUse.Close()
@@ -433,4 +458,44 @@ func Run(ctx context.Context, o Options, out io.Writer) error {
 		return serveErr
 	}
 	return nil
+}
+
+// lifecycleOptions fills in and checks the lifecycle settings.
+func lifecycleOptions(o *Options) error {
+	if o.LifecycleInterval == 0 {
+		o.LifecycleInterval = time.Hour
+	}
+	if o.LifecycleDay == 0 {
+		o.LifecycleDay = lifecycle.DefaultDay
+	}
+	if o.LifecycleRate == 0 {
+		o.LifecycleRate = 100
+	}
+	switch {
+	case o.LifecycleInterval < time.Second || o.LifecycleInterval > 24*time.Hour:
+		return fmt.Errorf("--lifecycle-interval %v: must be between 1s and 24h", o.LifecycleInterval)
+	case o.LifecycleDay < time.Second || o.LifecycleDay > lifecycle.DefaultDay || o.LifecycleDay%time.Second != 0:
+		return fmt.Errorf("--lifecycle-day %v: must be a whole number of seconds between 1s and 24h", o.LifecycleDay)
+	case o.LifecycleRate < 1 || o.LifecycleRate > 100000:
+		return fmt.Errorf("--lifecycle-rate %d: must be between 1 and 100000 actions per second", o.LifecycleRate)
+	}
+	return nil
+}
+
+// runLifecycle makes one lifecycle pass, given at most one interval: the
+// rate bound can make a large expiry outlast it, and the next pass then
+// resumes where this one stopped.
+func runLifecycle(ctx context.Context, lc *lifecycle.Worker, budget time.Duration, log *slog.Logger) {
+	ctx, cancel := context.WithTimeout(ctx, budget)
+	defer cancel()
+	rep, err := lc.Run(ctx, dataClock.Now())
+	if err != nil {
+		log.Warn("lifecycle pass failed", "err", err)
+		return
+	}
+	if rep != (lifecycle.Report{}) {
+		log.Info("lifecycle", "expired", rep.Expired, "noncurrent_expired", rep.NoncurrentExpired,
+			"delete_markers_removed", rep.MarkersRemoved, "uploads_aborted", rep.UploadsAborted,
+			"kept_by_object_lock", rep.Protected, "incomplete", rep.Incomplete)
+	}
 }

@@ -349,7 +349,7 @@ func TestNormalBuildCannotMoveTheClock(t *testing.T) {
 // expires current and noncurrent versions once the (test-moved) clock
 // passes their days, and leaves a version Object Lock retains.
 func TestLifecycleWithAWSCLI(t *testing.T) {
-	srv := harness.Start(t, harness.WithTestClock(), harness.WithArgs("--gc-interval", "1s"))
+	srv := harness.Start(t, harness.WithTestClock(), harness.WithArgs("--lifecycle-interval", "1s"))
 	ctx := testContext(t)
 	a := v2CLI(t, ctx, srv)
 	dir := t.TempDir()
