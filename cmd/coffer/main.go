@@ -48,6 +48,7 @@ type serverCmd struct {
 	MaxConnections    int           `help:"Maximum concurrent connections." default:"1024" env:"COFFER_MAX_CONNECTIONS"`
 	IdleTimeout       time.Duration `help:"Cut a connection that sends or receives nothing for this long." default:"60s" env:"COFFER_IDLE_TIMEOUT"`
 	GCInterval        time.Duration `name:"gc-interval" help:"How often unreferenced data is reclaimed." default:"10m" env:"COFFER_GC_INTERVAL"`
+	AccessLogInterval time.Duration `name:"access-log-interval" help:"How often server access logs are delivered to their target buckets." default:"5m" env:"COFFER_ACCESS_LOG_INTERVAL"`
 	LifecycleInterval time.Duration `name:"lifecycle-interval" help:"How often lifecycle rules are applied (1s to 24h)." default:"1h" env:"COFFER_LIFECYCLE_INTERVAL"`
 	LifecycleDay      time.Duration `name:"lifecycle-day" help:"Length of a lifecycle day (whole seconds, 1s to 24h). Shorter days are for tests." default:"24h" env:"COFFER_LIFECYCLE_DAY"`
 	LifecycleRate     int           `name:"lifecycle-rate" help:"Most lifecycle actions (expirations, aborted uploads) per second (1 to 100000)." default:"100" env:"COFFER_LIFECYCLE_RATE"`
@@ -102,6 +103,7 @@ func (c *serverCmd) Run() error {
 		LifecycleInterval: c.LifecycleInterval, LifecycleDay: c.LifecycleDay, LifecycleRate: c.LifecycleRate,
 		PprofAddress: c.PprofAddress, NetworkEndpoints: networks, TrustedProxies: proxies,
 		RootKey:                         c.rootKeyConfig(c.Data),
+		AccessLogInterval:               c.AccessLogInterval,
 		InsecureDisableEncryptionAtRest: c.InsecureDisableEncryptionAtRest,
 	}, os.Stdout)
 }

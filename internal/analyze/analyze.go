@@ -47,6 +47,10 @@ type Report struct {
 	Buckets  int       `json:"buckets"`
 	Findings []Finding `json:"findings"`
 	Warnings []Warning `json:"warnings"`
+	// Unused lists access not used within UnusedWindow (see Unused),
+	// when the analysis looked for it.
+	Unused       []UnusedFinding `json:"unused,omitempty"`
+	UnusedWindow string          `json:"unusedWindow,omitempty"`
 }
 
 // statement is the part of a policy statement the review looks at.

@@ -19,6 +19,7 @@ const (
 	resKeyOwner                // the user owning AccessKeyId
 	resRoleARN                 // STS: the role named by RoleArn
 	resMFA                     // the MFA device: SerialNumber (create: VirtualMFADeviceName and Path)
+	resARN                     // the entity named by Arn
 )
 
 // op is one row of the operation table: how to handle an action and what
@@ -111,6 +112,9 @@ var iamOps = map[string]*op{
 	"DeleteUserPermissionsBoundary": {handle: deleteBoundary(iam.KindUser), res: resUser},
 	"PutRolePermissionsBoundary":    {handle: putBoundary(iam.KindRole), res: resRole},
 	"DeleteRolePermissionsBoundary": {handle: deleteBoundary(iam.KindRole), res: resRole},
+
+	"GenerateServiceLastAccessedDetails": {handle: (*Handler).generateServiceLastAccessedDetails, res: resARN},
+	"GetServiceLastAccessedDetails":      {handle: (*Handler).getServiceLastAccessedDetails},
 }
 
 // stsOps: GetCallerIdentity, GetSessionToken and AssumeRole are built. The others are listed so that

@@ -68,6 +68,10 @@ type Handler struct {
 	// credentials (crypto/rand if nil).
 	Now  func() time.Time
 	Rand io.Reader
+	// AccessHistory feeds the service last accessed data (nil: nothing
+	// was ever accessed).
+	AccessHistory AccessHistory
+	lastAccessed  lastAccessedJobs
 }
 
 // call is one request on its way through a handler.

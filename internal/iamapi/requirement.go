@@ -169,6 +169,8 @@ func requirement(service string, form url.Values, account string, res *resolver)
 		if arn := form.Get("RoleArn"); arn != "" {
 			req.Resource = arn
 		}
+	case resARN:
+		req.Resource = form.Get("Arn")
 	}
 	if err != nil {
 		return nil, err

@@ -22,7 +22,7 @@ func TestEveryAction(t *testing.T) {
 	h := newHandler()
 	const pol = "arn:aws:iam::111122223333:policy/team/P"
 	alice := &authn.Principal{Type: authn.TypeIAMUser, AccountID: acct, UserName: "u"}
-	var keyID string
+	var keyID, jobID string
 	serial := "arn:aws:iam::" + acct + ":mfa/d/m"
 	var seed []byte
 	// code returns the device's code d steps from the fixture's time.
@@ -62,6 +62,10 @@ func TestEveryAction(t *testing.T) {
 			return form("UpdateAccessKey", "UserName", "u", "AccessKeyId", keyID, "Status", "Inactive")
 		}, 200, false},
 		{root, func() url.Values { return form("GetAccessKeyLastUsed", "AccessKeyId", keyID) }, 200, true},
+		{root, func() url.Values {
+			return form("GenerateServiceLastAccessedDetails", "Arn", "arn:aws:iam::"+acct+":user/people/u")
+		}, 200, true},
+		{root, func() url.Values { return form("GetServiceLastAccessedDetails", "JobId", jobID) }, 200, true},
 		{root, func() url.Values {
 			return form("PutUserPolicy", "UserName", "u", "PolicyName", "i", "PolicyDocument", policyDoc)
 		}, 200, false},
@@ -179,6 +183,13 @@ func TestEveryAction(t *testing.T) {
 			if seed, err = mfa.ParseBase32(string(b32)); err != nil {
 				t.Fatal(err)
 			}
+		}
+		if action == "GenerateServiceLastAccessedDetails" {
+			var r struct {
+				ID string `xml:"GenerateServiceLastAccessedDetailsResult>JobId"`
+			}
+			decode(t, body, &r)
+			jobID = r.ID
 		}
 		if action == "CreateAccessKey" {
 			var r struct {

@@ -69,6 +69,19 @@ func classify(r *http.Request, t target, q url.Values) Op {
 		// A bucket configuration named on an object: never a data write.
 		return OpNotImplemented
 	}
+	if has("logging") {
+		// Never a data operation: S3 has no DeleteBucketLogging, and on
+		// an object the subresource means nothing.
+		switch {
+		case t.key != "":
+			return OpNotImplemented
+		case m == http.MethodGet:
+			return OpGetBucketLogging
+		case m == http.MethodPut:
+			return OpPutBucketLogging
+		}
+		return OpUnknown
+	}
 	if t.key == "" {
 		switch m {
 		case http.MethodGet:
@@ -222,7 +235,7 @@ func classify(r *http.Request, t target, q url.Values) Op {
 // mistaken for a plain bucket or object operation.
 var unimplementedSubresources = []string{
 	"accelerate", "analytics", "intelligent-tiering", "inventory",
-	"logging", "metrics", "notification",
+	"metrics", "notification",
 	"replication", "requestPayment", "website",
 	"restore", "select", "torrent", "session", "metadataTable",
 	"metadataConfiguration", "renameObject",

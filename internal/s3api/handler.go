@@ -163,6 +163,9 @@ type request struct {
 	// kctx is the request's context carrying the requester for the KMS
 	// (see kmsCtx), built on first use.
 	kctx context.Context
+	// aclRequired reports that an ACL grant allowed the request (access
+	// logs' aclRequired field).
+	aclRequired bool
 }
 
 type handlerFunc func(h *Handler, w http.ResponseWriter, r *http.Request, rq *request) error
@@ -231,6 +234,10 @@ func init() {
 		OpGetBucketLifecycleConfiguration: (*Handler).getBucketLifecycle,
 		OpPutBucketLifecycleConfiguration: (*Handler).putBucketLifecycle,
 		OpDeleteBucketLifecycle:           (*Handler).deleteBucketLifecycle,
+
+		// Server access logging.
+		OpGetBucketLogging: (*Handler).getBucketLogging,
+		OpPutBucketLogging: (*Handler).putBucketLogging,
 	}
 }
 
@@ -239,11 +246,15 @@ type statusWriter struct {
 	http.ResponseWriter
 	status int
 	bytes  int64
+	// firstByte is when the response began (access logs' turn-around
+	// time).
+	firstByte time.Time
 }
 
 func (s *statusWriter) WriteHeader(code int) {
 	if s.status == 0 {
 		s.status = code
+		s.firstByte = time.Now()
 	}
 	s.ResponseWriter.WriteHeader(code)
 }
@@ -251,6 +262,7 @@ func (s *statusWriter) WriteHeader(code int) {
 func (s *statusWriter) Write(p []byte) (int, error) {
 	if s.status == 0 {
 		s.status = http.StatusOK
+		s.firstByte = time.Now()
 	}
 	n, err := s.ResponseWriter.Write(p)
 	s.bytes += int64(n)
@@ -261,6 +273,7 @@ func (s *statusWriter) Write(p []byte) (int, error) {
 func (s *statusWriter) ReadFrom(r io.Reader) (int64, error) {
 	if s.status == 0 {
 		s.status = http.StatusOK
+		s.firstByte = time.Now()
 	}
 	n, err := io.Copy(s.ResponseWriter, r)
 	s.bytes += n
@@ -278,11 +291,16 @@ func (s *statusWriter) Flush() {
 type countingReader struct {
 	r io.Reader
 	n int64
+	// eof is when the body was read to its end (access logs).
+	eof time.Time
 }
 
 func (c *countingReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
 	c.n += int64(n)
+	if err == io.EOF && c.eof.IsZero() {
+		c.eof = time.Now()
+	}
 	return n, err
 }
 
@@ -357,11 +375,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if h.cfg.Audit != nil {
-		if err := h.cfg.Audit.Record(r.Context(), ev); err != nil {
+		if err := h.cfg.Audit.Record(h.auditContext(r, rq, sw, cr, start), ev); err != nil {
 			h.log.Error("audit record failed", "err", err, "request_id", rq.id)
 		}
 	}
 	h.metrics.observe(rq.op, ev.Status, ev.BytesIn, ev.BytesOut, ev.Duration)
+	h.metrics.observeDenial(rq.op, ev.Outcome, ev.Status, ev.ErrorCode)
 	if abort {
 		// The response was already under way when the request failed:
 		// cutting the connection is the only way to tell the client, and
@@ -571,6 +590,7 @@ func (h *Handler) authorize(r *http.Request, rq *request) error {
 	}
 	ar.Conditions = h.conditionContext(r, rq)
 	d := h.cfg.Authorizer.Authorize(r.Context(), ar)
+	rq.aclRequired = strings.HasPrefix(d.Reason, "AllowedByACL")
 	if !d.Allowed {
 		rq.ev.Outcome = audit.OutcomeDenied
 		h.log.Debug("access denied", "request_id", rq.id, "op", rq.op.String(), "reason", d.Reason)

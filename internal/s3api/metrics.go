@@ -10,7 +10,36 @@ import (
 // Metrics are the S3 front door's counters, kept with atomics so that
 // recording costs nothing measurable on the request path.
 type Metrics struct {
-	ops [numAllOps]opMetrics
+	ops     [numAllOps]opMetrics
+	denials [numAllOps][len(denialReasons) + 1]atomic.Uint64
+}
+
+// denialReasons are the error codes a refused request is counted under;
+// anything else is "other". A fixed list keeps the label set bounded
+// (an attacker cannot grow it) and the counting allocation-free.
+var denialReasons = [...]string{
+	"AccessDenied", "AccessDeniedException", "AllAccessDisabled",
+	"SignatureDoesNotMatch", "InvalidAccessKeyId", "InvalidClientTokenId",
+	"ExpiredToken", "InvalidToken", "RequestTimeTooSkewed",
+	"AuthorizationHeaderMalformed", "AuthorizationQueryParametersError",
+	"MissingSecurityHeader", "InvalidSignatureException", "UnrecognizedClientException",
+	"IncompleteSignature", "MissingAuthenticationToken",
+}
+
+// observeDenial counts a request refused by authentication or
+// authorization: outcome denied, or a 403 answer.
+func (m *Metrics) observeDenial(op Op, outcome string, status int, code string) {
+	if outcome != "denied" && status != 403 {
+		return
+	}
+	i := len(denialReasons)
+	for j, r := range denialReasons {
+		if r == code {
+			i = j
+			break
+		}
+	}
+	m.denials[op][i].Add(1)
 }
 
 type opMetrics struct {
@@ -66,6 +95,19 @@ func (m *Metrics) WritePrometheus(w io.Writer) {
 		if in, out := om.bytesIn.Load(), om.bytesOut.Load(); in+out > 0 {
 			fmt.Fprintf(w, "coffer_s3_bytes_total{op=%q,direction=\"in\"} %d\n", op.String(), in)
 			fmt.Fprintf(w, "coffer_s3_bytes_total{op=%q,direction=\"out\"} %d\n", op.String(), out)
+		}
+	}
+	fmt.Fprintln(w, "# HELP coffer_s3_denied_requests_total Requests refused by authentication or authorization, by operation and reason (error code).")
+	fmt.Fprintln(w, "# TYPE coffer_s3_denied_requests_total counter")
+	for op := Op(0); op < numAllOps; op++ {
+		for i := range m.denials[op] {
+			if n := m.denials[op][i].Load(); n > 0 {
+				reason := "other"
+				if i < len(denialReasons) {
+					reason = denialReasons[i]
+				}
+				fmt.Fprintf(w, "coffer_s3_denied_requests_total{op=%q,reason=%q} %d\n", op.String(), reason, n)
+			}
 		}
 	}
 	fmt.Fprintln(w, "# HELP coffer_s3_request_duration_seconds S3 request latency by operation.")

@@ -64,6 +64,9 @@ const (
 	OpGetBucketEncryption
 	OpPutBucketEncryption
 	OpDeleteBucketEncryption
+	// Server access logging.
+	OpGetBucketLogging
+	OpPutBucketLogging
 	// OpNotImplemented is a recognised S3 operation that Coffer does not
 	// serve yet; it is answered with NotImplemented after authentication.
 	OpNotImplemented
@@ -165,6 +168,10 @@ var opTable = [numAllOps]opInfo{
 	OpGetBucketLifecycleConfiguration: {name: "GetBucketLifecycleConfiguration", action: "s3:GetLifecycleConfiguration", scope: scopeBucket, readOnly: true},
 	OpPutBucketLifecycleConfiguration: {name: "PutBucketLifecycleConfiguration", action: "s3:PutLifecycleConfiguration", scope: scopeBucket, maxBody: docLimit},
 	OpDeleteBucketLifecycle:           {name: "DeleteBucketLifecycle", action: "s3:PutLifecycleConfiguration", scope: scopeBucket},
+
+	// Server access logging.
+	OpGetBucketLogging: {name: "GetBucketLogging", action: "s3:GetBucketLogging", scope: scopeBucket, readOnly: true},
+	OpPutBucketLogging: {name: "PutBucketLogging", action: "s3:PutBucketLogging", scope: scopeBucket, maxBody: docLimit},
 }
 
 // String returns the S3 operation name.

@@ -22,6 +22,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/coffer-io/coffer/internal/accesslog"
 	"github.com/coffer-io/coffer/internal/analyze"
 	"github.com/coffer-io/coffer/internal/audit"
 	"github.com/coffer-io/coffer/internal/auth/authn"
@@ -31,6 +32,7 @@ import (
 	"github.com/coffer-io/coffer/internal/kms"
 	"github.com/coffer-io/coffer/internal/kmsapi"
 	"github.com/coffer-io/coffer/internal/lifecycle"
+	"github.com/coffer-io/coffer/internal/metrics"
 	"github.com/coffer-io/coffer/internal/objects"
 	"github.com/coffer-io/coffer/internal/rootkey"
 	"github.com/coffer-io/coffer/internal/s3api"
@@ -51,6 +53,9 @@ type Options struct {
 	IdleTimeout    time.Duration // per read/write on a connection
 	GCInterval     time.Duration
 	GCGrace        time.Duration
+	// AccessLogInterval is how often server access logs are delivered
+	// (5 minutes if zero).
+	AccessLogInterval time.Duration
 	// LifecycleInterval is how often lifecycle rules are applied (1 hour
 	// if zero); a pass that outlasts it stops and the next resumes.
 	LifecycleInterval time.Duration
@@ -83,6 +88,9 @@ type Options struct {
 type adminService struct {
 	defaultID string
 	accounts  *Accounts
+	// iam and auditLog feed the unused-access analysis.
+	iam      *iam.Service
+	auditLog string
 }
 
 func (a *adminService) DefaultAccountID() string { return a.defaultID }
@@ -92,7 +100,7 @@ func (a *adminService) CreateAccount(ctx context.Context, name string) (*meta.Ac
 }
 
 func (a *adminService) Analyze(ctx context.Context, accountID string) (*analyze.Report, error) {
-	return AnalyzeBuckets(ctx, a.accounts.Meta, accountID)
+	return analyzeAccount(ctx, a.accounts.Meta, a.iam, a.auditLog, accountID, DefaultUnusedWindow)
 }
 
 // Run starts the server and blocks until ctx is cancelled, then shuts down
@@ -110,6 +118,9 @@ func Run(ctx context.Context, o Options, out io.Writer) error {
 	}
 	if o.GCInterval <= 0 {
 		o.GCInterval = 10 * time.Minute
+	}
+	if o.AccessLogInterval <= 0 {
+		o.AccessLogInterval = 5 * time.Minute
 	}
 	if o.GCGrace <= 0 {
 		o.GCGrace = time.Hour
@@ -168,6 +179,7 @@ func Run(ctx context.Context, o Options, out io.Writer) error {
 		}
 	}
 
+	reg := &metrics.Registry{}
 	sink, err := audit.OpenFile(filepath.Join(dir, "audit", "audit.log"), time.Second)
 	if err != nil {
 		return err
@@ -215,8 +227,25 @@ func Run(ctx context.Context, o Options, out io.Writer) error {
 	if err != nil {
 		return err
 	}
+	// Server access logs: spooled from the audit events, delivered into
+	// the target buckets through the object service.
+	accessLogs, err := accesslog.NewSink(filepath.Join(dir, "accesslog"), o.Region,
+		func(ctx context.Context, id string) (string, error) {
+			a, err := st.Meta.GetAccount(ctx, id)
+			if err != nil {
+				return "", err
+			}
+			return a.CanonicalID, nil
+		}, &s3api.LogStore{Objects: svc})
+	if err != nil {
+		return err
+	}
+	defer accessLogs.Close()
+	reg.GaugeFunc("coffer_accesslog_pending_bytes", "Server access log data spooled and not yet delivered.",
+		func() float64 { return float64(accessLogs.PendingBytes()) })
 	authorizer = &authz.Engine{Identity: users, Cache: &authz.PolicyCache{}, Log: log}
-	queryAPI := &iamapi.Handler{IAM: iamSvc, Accounts: st.Meta, Logger: log, Sessions: sessions, Authorizer: authorizer}
+	queryAPI := &iamapi.Handler{IAM: iamSvc, Accounts: st.Meta, Logger: log, Sessions: sessions, Authorizer: authorizer,
+		AccessHistory: auditHistory{path: filepath.Join(dir, "audit", "audit.log"), region: o.Region}}
 	h := s3api.New(s3api.Config{
 		Region:         o.Region,
 		BaseDomains:    o.Domains,
@@ -225,8 +254,8 @@ func Run(ctx context.Context, o Options, out io.Writer) error {
 		Objects:        svc,
 		Keys:           &authn.Resolver{Store: st.Meta, Users: users, Sessions: sessions},
 		Authorizer:     authorizer,
-		Audit:          sink,
-		Admin:          &adminService{defaultID: acct.ID, accounts: &Accounts{Meta: st.Meta}},
+		Audit:          audit.Multi{sink, accessLogs},
+		Admin:          &adminService{defaultID: acct.ID, accounts: &Accounts{Meta: st.Meta}, iam: iamSvc, auditLog: filepath.Join(dir, "audit", "audit.log")},
 		Query:          map[string]s3api.QueryService{"iam": queryAPI.IAMAPI(), "sts": queryAPI.STSAPI()},
 		JSON:           map[string]s3api.JSONService{"kms": (&kmsapi.Handler{KMS: keys, Region: o.Region, Logger: log}).API()},
 		Logger:         log,
@@ -235,13 +264,15 @@ func Run(ctx context.Context, o Options, out io.Writer) error {
 		MFA:            rootMFA{iamSvc},
 	})
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /_coffer/health", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/plain")
-		io.WriteString(w, "ok\n")
-	})
+	// Health and metrics. Other components add their gauges to reg.
+	hc := &health{meta: st.Meta, blobs: st.Blobs, accountID: acct.ID, keys: func() bool { return keys != nil }}
+	mux.HandleFunc("GET /_coffer/health", hc.live)
+	mux.HandleFunc("GET /_coffer/health/live", hc.live)
+	mux.HandleFunc("GET /_coffer/health/ready", hc.ready)
 	mux.HandleFunc("GET /_coffer/metrics", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; version=0.0.4")
 		h.Metrics().WritePrometheus(w)
+		reg.WritePrometheus(w)
 	})
 	if testRoutes != nil {
 		testRoutes(mux)
@@ -338,6 +369,11 @@ func Run(ctx context.Context, o Options, out io.Writer) error {
 	lcDone := make(chan struct{})
 	gcDone := make(chan struct{})
 	gcCtx, gcCancel := context.WithCancel(context.Background())
+	accessLogDone := make(chan struct{})
+	go func() {
+		defer close(accessLogDone)
+		accessLogs.Run(gcCtx, o.AccessLogInterval, log)
+	}()
 	go func() {
 		defer close(gcDone)
 		t := time.NewTicker(o.GCInterval)
@@ -404,6 +440,7 @@ func Run(ctx context.Context, o Options, out io.Writer) error {
 	case <-ctx.Done():
 	case serveErr = <-errc:
 	}
+	hc.stopping.Store(true)
 	shutCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	_ = tlsSrv.Shutdown(shutCtx)
@@ -412,6 +449,7 @@ func Run(ctx context.Context, o Options, out io.Writer) error {
 	}
 	gcCancel()
 	<-gcDone
+	<-accessLogDone
 	<-lcDone
 	// The listeners are drained: write the last uses before the stores
 	// close.

@@ -391,8 +391,8 @@ func TestACLAndUnimplemented(t *testing.T) {
 				_, err := s.s3.GetBucketAccelerateConfiguration(ctx, &s3.GetBucketAccelerateConfigurationInput{Bucket: aws.String(bkt)})
 				return err
 			}},
-			{"GetBucketLogging", func() error {
-				_, err := s.s3.GetBucketLogging(ctx, &s3.GetBucketLoggingInput{Bucket: aws.String(bkt)})
+			{"GetBucketNotificationConfiguration", func() error {
+				_, err := s.s3.GetBucketNotificationConfiguration(ctx, &s3.GetBucketNotificationConfigurationInput{Bucket: aws.String(bkt)})
 				return err
 			}},
 		}
