@@ -132,6 +132,7 @@ func (h *Handler) serveQuery(w http.ResponseWriter, r *http.Request, rq *request
 	if a := form.Get("Action"); a != "" {
 		rq.ev.Operation = a
 	}
+	rq.ev.RequestParameters = queryParameters(form)
 	req, err := svc.Requirement(r.Context(), form, rq.principal)
 	if err != nil {
 		return err

@@ -1,0 +1,392 @@
+package trail
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// The journal is the trail's durable record of every request: CloudTrail
+// records as JSON lines in segment files named by the journal offset of
+// their first byte. Appends are group-committed: the records of all
+// requests that arrive while a sync is under way are written and synced
+// together by the next one, so a busy server pays one fsync for many
+// requests while each request still waits for its own record to be
+// durable. Offsets are global byte positions across segments, which
+// makes a delivery cursor a single number.
+
+const (
+	segmentSize = 64 << 20
+	segmentExt  = ".jsonl"
+)
+
+// ErrClosed is returned by Append after Close.
+var ErrClosed = errors.New("trail: journal closed")
+
+// Journal is the append-only record store.
+type Journal struct {
+	dir        string
+	bestEffort bool
+
+	mu      sync.Mutex
+	cond    *sync.Cond
+	pending [][]byte // lines waiting for the writer
+	waiters []chan error
+	closed  bool
+
+	// Written by the writer goroutine, read under mu.
+	durable int64 // offset up to which everything is synced
+	seg     *os.File
+	segBase int64 // offset of seg's first byte
+	segLen  int64
+	done    chan struct{}
+	onSync  func(end int64)
+}
+
+// OpenJournal opens (creating) the journal in dir. With bestEffort,
+// Append does not wait for the sync: records reach disk within a second.
+func OpenJournal(dir string, bestEffort bool) (*Journal, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("trail: %w", err)
+	}
+	j := &Journal{dir: dir, bestEffort: bestEffort, done: make(chan struct{})}
+	j.cond = sync.NewCond(&j.mu)
+	segs, err := j.segments()
+	if err != nil {
+		return nil, err
+	}
+	if len(segs) == 0 {
+		segs = []int64{0}
+	}
+	last := segs[len(segs)-1]
+	f, err := os.OpenFile(j.segPath(last), os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("trail: %w", err)
+	}
+	// A crash can leave a torn last line; it was never acknowledged (its
+	// request waited for the sync), so it is cut off.
+	n, err := completeLength(f)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	if err := f.Truncate(n); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("trail: %w", err)
+	}
+	if _, err := f.Seek(n, io.SeekStart); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("trail: %w", err)
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("trail: %w", err)
+	}
+	j.seg, j.segBase, j.segLen = f, last, n
+	j.durable = last + n
+	go j.writer()
+	return j, nil
+}
+
+// completeLength is the length of f up to and including its last newline.
+func completeLength(f *os.File) (int64, error) {
+	fi, err := f.Stat()
+	if err != nil {
+		return 0, fmt.Errorf("trail: %w", err)
+	}
+	size := fi.Size()
+	buf := make([]byte, 64<<10)
+	for end := size; end > 0; {
+		start := max(end-int64(len(buf)), 0)
+		b := buf[:end-start]
+		if _, err := f.ReadAt(b, start); err != nil && err != io.EOF {
+			return 0, fmt.Errorf("trail: %w", err)
+		}
+		if i := bytes.LastIndexByte(b, '\n'); i >= 0 {
+			return start + int64(i) + 1, nil
+		}
+		end = start
+	}
+	return 0, nil
+}
+
+func (j *Journal) segPath(base int64) string {
+	return filepath.Join(j.dir, fmt.Sprintf("%020d%s", base, segmentExt))
+}
+
+// segments lists the segment bases in order.
+func (j *Journal) segments() ([]int64, error) {
+	ents, err := os.ReadDir(j.dir)
+	if err != nil {
+		return nil, fmt.Errorf("trail: %w", err)
+	}
+	var out []int64
+	for _, e := range ents {
+		name, ok := strings.CutSuffix(e.Name(), segmentExt)
+		if !ok {
+			continue
+		}
+		n, err := strconv.ParseInt(name, 10, 64)
+		if err != nil {
+			continue
+		}
+		out = append(out, n)
+	}
+	sort.Slice(out, func(a, b int) bool { return out[a] < out[b] })
+	return out, nil
+}
+
+// Append adds lines (each one JSON record without its newline) and, unless
+// the journal is best effort, returns once they are durable.
+func (j *Journal) Append(lines ...[]byte) error {
+	j.mu.Lock()
+	if j.closed {
+		j.mu.Unlock()
+		return ErrClosed
+	}
+	j.pending = append(j.pending, lines...)
+	var ch chan error
+	if !j.bestEffort {
+		ch = make(chan error, 1)
+		j.waiters = append(j.waiters, ch)
+	}
+	j.cond.Signal()
+	j.mu.Unlock()
+	if ch == nil {
+		return nil
+	}
+	return <-ch
+}
+
+// Durable is the offset up to which the journal is on disk.
+func (j *Journal) Durable() int64 {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.durable
+}
+
+// OnSync sets a function told of every new durable end (delivery wakes
+// on it). It must not block.
+func (j *Journal) OnSync(f func(end int64)) {
+	j.mu.Lock()
+	j.onSync = f
+	j.mu.Unlock()
+}
+
+func (j *Journal) writer() {
+	defer close(j.done)
+	for {
+		j.mu.Lock()
+		for len(j.pending) == 0 && !j.closed {
+			j.cond.Wait()
+		}
+		if len(j.pending) == 0 && j.closed {
+			j.mu.Unlock()
+			return
+		}
+		lines, waiters := j.pending, j.waiters
+		j.pending, j.waiters = nil, nil
+		bestEffort := j.bestEffort
+		j.mu.Unlock()
+		if bestEffort {
+			// Let a second's worth of records gather into one sync.
+			time.Sleep(time.Second)
+			j.mu.Lock()
+			lines = append(lines, j.pending...)
+			j.pending = nil
+			j.mu.Unlock()
+		}
+		err := j.write(lines)
+		j.mu.Lock()
+		if err == nil {
+			j.durable = j.segBase + j.segLen
+		}
+		end, onSync := j.durable, j.onSync
+		j.mu.Unlock()
+		for _, w := range waiters {
+			w <- err
+		}
+		if err == nil && onSync != nil {
+			onSync(end)
+		}
+	}
+}
+
+// write appends lines to the current segment, rolling over when it is
+// full, and syncs.
+func (j *Journal) write(lines [][]byte) error {
+	var buf bytes.Buffer
+	for _, l := range lines {
+		buf.Write(l)
+		buf.WriteByte('\n')
+	}
+	if j.segLen > 0 && j.segLen+int64(buf.Len()) > segmentSize {
+		if err := j.roll(); err != nil {
+			return err
+		}
+	}
+	n, err := j.seg.Write(buf.Bytes())
+	j.segLen += int64(n)
+	if err != nil {
+		// Cut the partial write so the next append starts on a line.
+		j.segLen -= int64(n)
+		_ = j.seg.Truncate(j.segLen)
+		_, _ = j.seg.Seek(j.segLen, io.SeekStart)
+		return fmt.Errorf("trail: journal write: %w", err)
+	}
+	if err := j.seg.Sync(); err != nil {
+		return fmt.Errorf("trail: journal sync: %w", err)
+	}
+	return nil
+}
+
+func (j *Journal) roll() error {
+	base := j.segBase + j.segLen
+	f, err := os.OpenFile(j.segPath(base), os.O_CREATE|os.O_RDWR|os.O_EXCL, 0o600)
+	if err != nil {
+		return fmt.Errorf("trail: %w", err)
+	}
+	if err := syncDir(j.dir); err != nil {
+		f.Close()
+		return err
+	}
+	_ = j.seg.Close()
+	j.seg, j.segBase, j.segLen = f, base, 0
+	return nil
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("trail: %w", err)
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("trail: %w", err)
+	}
+	return nil
+}
+
+// Close writes what is pending and closes the journal.
+func (j *Journal) Close() error {
+	j.mu.Lock()
+	if j.closed {
+		j.mu.Unlock()
+		return nil
+	}
+	j.closed = true
+	j.cond.Signal()
+	j.mu.Unlock()
+	<-j.done
+	return j.seg.Close()
+}
+
+// Line is one journal record with its position.
+type Line struct {
+	Offset int64 // of the line's first byte
+	End    int64 // offset after its newline
+	Data   []byte
+}
+
+// Scan calls fn for each durable line at or after from, in order, until
+// fn returns false or the durable end is reached. Lines are read in
+// segments; Data is valid only during the call.
+func (j *Journal) Scan(from int64, fn func(Line) bool) error {
+	end := j.Durable()
+	segs, err := j.segments()
+	if err != nil {
+		return err
+	}
+	for i, base := range segs {
+		next := end
+		if i+1 < len(segs) {
+			next = segs[i+1]
+		}
+		if next <= from || base >= end {
+			continue
+		}
+		cont, err := j.scanSegment(base, max(from, base), min(next, end), fn)
+		if err != nil || !cont {
+			return err
+		}
+	}
+	return nil
+}
+
+func (j *Journal) scanSegment(base, from, end int64, fn func(Line) bool) (bool, error) {
+	f, err := os.Open(j.segPath(base))
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			// Removed by retention meanwhile.
+			return true, nil
+		}
+		return false, fmt.Errorf("trail: %w", err)
+	}
+	defer f.Close()
+	r := bufio.NewReaderSize(io.NewSectionReader(f, from-base, end-from), 256<<10)
+	off := from
+	for off < end {
+		line, err := r.ReadSlice('\n')
+		if err == bufio.ErrBufferFull {
+			// A line longer than the buffer: gather it.
+			full := append([]byte(nil), line...)
+			for err == bufio.ErrBufferFull {
+				line, err = r.ReadSlice('\n')
+				full = append(full, line...)
+			}
+			line = full
+		}
+		if err != nil {
+			if err == io.EOF {
+				return true, nil
+			}
+			return false, fmt.Errorf("trail: %w", err)
+		}
+		l := Line{Offset: off, End: off + int64(len(line)), Data: line[:len(line)-1]}
+		off = l.End
+		if !fn(l) {
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
+// Prune removes whole segments that end at or before keepFrom and whose
+// every record is older than cutoff.
+func (j *Journal) Prune(keepFrom int64, cutoff time.Time) error {
+	segs, err := j.segments()
+	if err != nil {
+		return err
+	}
+	j.mu.Lock()
+	cur := j.segBase
+	j.mu.Unlock()
+	for i := 0; i+1 < len(segs); i++ {
+		base, next := segs[i], segs[i+1]
+		if next > keepFrom || base >= cur {
+			return nil
+		}
+		fi, err := os.Stat(j.segPath(base))
+		if err != nil {
+			continue
+		}
+		// A segment is never written after it rolls over: its
+		// modification time is its newest record's.
+		if fi.ModTime().After(cutoff) {
+			return nil
+		}
+		if err := os.Remove(j.segPath(base)); err != nil {
+			return fmt.Errorf("trail: %w", err)
+		}
+	}
+	return nil
+}
