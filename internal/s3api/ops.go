@@ -81,7 +81,8 @@ const (
 	OpAdminAnalyze
 	OpIAM // Query protocol
 	OpSTS
-	OpKMS // JSON protocol
+	OpKMS        // JSON protocol
+	OpCloudTrail // JSON protocol
 	numAllOps
 )
 
