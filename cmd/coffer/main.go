@@ -32,6 +32,7 @@ type cli struct {
 	Bench   benchCmd   `cmd:"" help:"Run the S3 load generator against an endpoint."`
 	Fsck    fsckCmd    `cmd:"" help:"Check (and repair) an offline data directory."`
 	Analyze analyzeCmd `cmd:"" help:"Report public and cross-account access to buckets, and overly broad policy statements."`
+	Trail   trailCmd   `cmd:"" help:"Look up the event history and validate trail log files."`
 	Version versionCmd `cmd:"" help:"Print the version."`
 }
 
@@ -54,6 +55,8 @@ type serverCmd struct {
 
 	// Encryption at rest: where the KMS root key lives (keys.go).
 	rootKeyFlags
+	// The CloudTrail trail (trail.go).
+	trailFlags
 	InsecureDisableEncryptionAtRest bool `name:"insecure-disable-encryption-at-rest" help:"Write new object data unencrypted. Only for measuring the cost of encryption; never for real data." hidden:""`
 }
 
@@ -89,6 +92,7 @@ func (c *serverCmd) Run() error {
 		PprofAddress: c.PprofAddress, NetworkEndpoints: networks, TrustedProxies: proxies,
 		RootKey:                         c.rootKeyConfig(c.Data),
 		InsecureDisableEncryptionAtRest: c.InsecureDisableEncryptionAtRest,
+		Trail:                           c.trailOptions(),
 	}, os.Stdout)
 }
 

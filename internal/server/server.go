@@ -26,6 +26,7 @@ import (
 	"github.com/coffer-io/coffer/internal/audit"
 	"github.com/coffer-io/coffer/internal/auth/authn"
 	"github.com/coffer-io/coffer/internal/authz"
+	"github.com/coffer-io/coffer/internal/cloudtrailapi"
 	"github.com/coffer-io/coffer/internal/iam"
 	"github.com/coffer-io/coffer/internal/iamapi"
 	"github.com/coffer-io/coffer/internal/kms"
@@ -35,6 +36,7 @@ import (
 	"github.com/coffer-io/coffer/internal/rootkey"
 	"github.com/coffer-io/coffer/internal/s3api"
 	"github.com/coffer-io/coffer/internal/storage/meta"
+	"github.com/coffer-io/coffer/internal/trail"
 )
 
 // Options configure a server.
@@ -70,6 +72,10 @@ type Options struct {
 	// InsecureDisableEncryptionAtRest writes new object data in clear.
 	// It exists only to measure what encryption costs.
 	InsecureDisableEncryptionAtRest bool
+
+	// Trail configures the CloudTrail trail (journal durability,
+	// delivery and digest intervals, the local copy directory).
+	Trail TrailOptions
 }
 
 type adminService struct {
@@ -164,6 +170,13 @@ func Run(ctx context.Context, o Options, out io.Writer) error {
 	defer sink.Close()
 
 	svc := objects.New(st.Meta, st.Blobs, dataClock.Now, log)
+	// The CloudTrail trail journals every request's records before the
+	// response leaves (see package trail) and delivers configured trails.
+	trails, err := openTrail(dir, o.Region, o.Trail, svc, log)
+	if err != nil {
+		return err
+	}
+	defer trails.Journal().Close()
 	o.RootKey.DataDir, o.RootKey.Logger = dir, log
 	keySource, err := rootkey.Open(o.RootKey)
 	if err != nil {
@@ -214,14 +227,17 @@ func Run(ctx context.Context, o Options, out io.Writer) error {
 		Objects:        svc,
 		Keys:           &authn.Resolver{Store: st.Meta, Users: users, Sessions: sessions},
 		Authorizer:     authorizer,
-		Audit:          sink,
+		Audit:          audit.Multi{sink, &trail.Sink{J: trails.Journal()}},
 		Admin:          &adminService{defaultID: acct.ID, accounts: &Accounts{Meta: st.Meta}},
 		Query:          map[string]s3api.QueryService{"iam": queryAPI.IAMAPI(), "sts": queryAPI.STSAPI()},
-		JSON:           map[string]s3api.JSONService{"kms": (&kmsapi.Handler{KMS: keys, Region: o.Region, Logger: log}).API()},
-		Logger:         log,
-		KeyUse:         keyUse,
-		DataClock:      dataClock,
-		MFA:            rootMFA{iamSvc},
+		JSON: map[string]s3api.JSONService{
+			"kms":        (&kmsapi.Handler{KMS: keys, Region: o.Region, Logger: log}).API(),
+			"cloudtrail": (&cloudtrailapi.Handler{Trails: trails, Logger: log}).API(),
+		},
+		Logger:    log,
+		KeyUse:    keyUse,
+		DataClock: dataClock,
+		MFA:       rootMFA{iamSvc},
 	})
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /_coffer/health", func(w http.ResponseWriter, r *http.Request) {
@@ -231,6 +247,7 @@ func Run(ctx context.Context, o Options, out io.Writer) error {
 	mux.HandleFunc("GET /_coffer/metrics", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; version=0.0.4")
 		h.Metrics().WritePrometheus(w)
+		trails.WritePrometheus(w)
 	})
 	if testRoutes != nil {
 		testRoutes(mux)
@@ -355,6 +372,9 @@ func Run(ctx context.Context, o Options, out io.Writer) error {
 		}
 	}()
 
+	trailDone := make(chan struct{})
+	go func() { defer close(trailDone); trails.Run(gcCtx) }()
+
 	// SIGHUP reloads the certificate files (and never stops the server,
 	// as it would by default).
 	hup := make(chan os.Signal, 1)
@@ -388,6 +408,7 @@ func Run(ctx context.Context, o Options, out io.Writer) error {
 	}
 	gcCancel()
 	<-gcDone
+	<-trailDone
 	// The listeners are drained: write the last uses before the stores
 	// close.
 	_ = keyUse.Close()

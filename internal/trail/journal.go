@@ -390,3 +390,30 @@ func (j *Journal) Prune(keepFrom int64, cutoff time.Time) error {
 	}
 	return nil
 }
+
+// OpenJournalReader opens a journal for reading only, alongside a server
+// that may be appending to it: it sees every complete line present now.
+func OpenJournalReader(dir string) (*Journal, error) {
+	j := &Journal{dir: dir, closed: true, done: make(chan struct{})}
+	j.cond = sync.NewCond(&j.mu)
+	close(j.done)
+	segs, err := j.segments()
+	if err != nil {
+		return nil, err
+	}
+	if len(segs) == 0 {
+		return j, nil
+	}
+	last := segs[len(segs)-1]
+	f, err := os.Open(j.segPath(last))
+	if err != nil {
+		return nil, fmt.Errorf("trail: %w", err)
+	}
+	defer f.Close()
+	n, err := completeLength(f)
+	if err != nil {
+		return nil, err
+	}
+	j.durable = last + n
+	return j, nil
+}

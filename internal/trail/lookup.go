@@ -33,6 +33,8 @@ var ErrInvalidLookup = errors.New("trail: invalid lookup")
 
 // LookupQuery selects events of one account.
 type LookupQuery struct {
+	// Account is the recipient account ("" for every account: the
+	// operator's offline lookups).
 	Account    string
 	Start, End time.Time // zero: unbounded (within retention)
 	// Attributes are (key, value) pairs that must all match.
@@ -89,7 +91,7 @@ func (j *Journal) Lookup(q LookupQuery, now time.Time, retention time.Duration) 
 		if before >= 0 && l.Offset >= before {
 			return false
 		}
-		if !bytes.Contains(l.Data, acct) {
+		if q.Account != "" && !bytes.Contains(l.Data, acct) {
 			return true
 		}
 		var r Record

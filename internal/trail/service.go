@@ -35,8 +35,9 @@ type Destination interface {
 	// deliver the trail's files into bucket under prefix
 	// (ErrNoSuchBucket, ErrInsufficientPolicy).
 	CheckBucket(ctx context.Context, bucket, prefix, account, trailARN string) error
-	// Put stores an object with user metadata as the bucket owner.
-	Put(ctx context.Context, bucket, key string, body []byte, userMeta map[string]string) error
+	// Put stores an object with user metadata as the bucket owner, if
+	// the bucket policy still admits the trail.
+	Put(ctx context.Context, account, trailARN, bucket, key string, body []byte, userMeta map[string]string) error
 }
 
 // Destination errors.
@@ -826,7 +827,7 @@ func (s *Service) write(ctx context.Context, t *Trail, bucket, key string, data 
 	if s.cfg.Dest == nil {
 		return nil
 	}
-	return s.cfg.Dest.Put(ctx, bucket, key, data, userMeta)
+	return s.cfg.Dest.Put(ctx, t.Account, t.ARN(), bucket, key, data, userMeta)
 }
 
 // gz compresses deterministically (no name, no time in the header), so

@@ -32,7 +32,7 @@ func (m *memDest) CheckBucket(_ context.Context, bucket, _, _, _ string) error {
 	return nil
 }
 
-func (m *memDest) Put(_ context.Context, bucket, key string, body []byte, um map[string]string) error {
+func (m *memDest) Put(_ context.Context, _, _, bucket, key string, body []byte, um map[string]string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.objs[bucket+"/"+key] = body
