@@ -344,12 +344,7 @@ func (c *trailValidateCmd) remoteSetup(in *trail.ValidateInput) error {
 		return err
 	}
 	for _, k := range keys.PublicKeyList {
-		// The blob's base64 wraps the base64 of the DER key (as AWS's).
-		inner, err := base64.StdEncoding.DecodeString(k.Value)
-		if err != nil {
-			return err
-		}
-		der, err := base64.StdEncoding.DecodeString(string(inner))
+		der, err := base64.StdEncoding.DecodeString(k.Value)
 		if err != nil {
 			return err
 		}
@@ -361,8 +356,8 @@ func (c *trailValidateCmd) remoteSetup(in *trail.ValidateInput) error {
 // s3Source reads a bucket through a server's S3 API.
 type s3Source struct{ f *remoteFlags }
 
-func (s s3Source) List(_ context.Context, bucket, prefix string) ([]string, error) {
-	var out []string
+func (s s3Source) List(_ context.Context, bucket, prefix string) ([]trail.ObjectInfo, error) {
+	var out []trail.ObjectInfo
 	token := ""
 	for {
 		q := url.Values{"list-type": {"2"}, "prefix": {prefix}}
@@ -377,7 +372,10 @@ func (s s3Source) List(_ context.Context, bucket, prefix string) ([]string, erro
 			return nil, fmt.Errorf("listing %s: %s", bucket, resp.Status)
 		}
 		var page struct {
-			Contents              []struct{ Key string }
+			Contents []struct {
+				Key          string
+				LastModified time.Time
+			}
 			IsTruncated           bool
 			NextContinuationToken string
 		}
@@ -385,7 +383,7 @@ func (s s3Source) List(_ context.Context, bucket, prefix string) ([]string, erro
 			return nil, err
 		}
 		for _, c := range page.Contents {
-			out = append(out, c.Key)
+			out = append(out, trail.ObjectInfo{Key: c.Key, Modified: c.LastModified})
 		}
 		if !page.IsTruncated {
 			return out, nil

@@ -372,11 +372,9 @@ func (h *Handler) listPublicKeys(body []byte) (any, error) {
 	}
 	list := []map[string]any{}
 	for _, k := range h.Trails.Keys().Public(start, end) {
-		// AWS's Value, once the client has undone the blob's base64,
-		// is itself the base64 text of the DER key, which is what the
-		// AWS CLI's validator decodes; Coffer answers the same.
+		// Value is a blob: the PKCS#1 DER key, base64 on the wire.
 		list = append(list, map[string]any{
-			"Value":             base64.StdEncoding.EncodeToString([]byte(base64.StdEncoding.EncodeToString(k.DER))),
+			"Value":             base64.StdEncoding.EncodeToString(k.DER),
 			"ValidityStartTime": epoch(k.Start), "ValidityEndTime": epoch(k.End), "Fingerprint": k.Fingerprint,
 		})
 	}

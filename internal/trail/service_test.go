@@ -19,6 +19,7 @@ type memDest struct {
 	mu   sync.Mutex
 	objs map[string][]byte
 	meta map[string]map[string]string
+	mod  map[string]time.Time
 	deny bool
 }
 
@@ -37,19 +38,29 @@ func (m *memDest) Put(_ context.Context, _, _, bucket, key string, body []byte, 
 	defer m.mu.Unlock()
 	m.objs[bucket+"/"+key] = body
 	m.meta[bucket+"/"+key] = um
+	m.mod[bucket+"/"+key] = time.Now()
 	return nil
 }
 
-func (m *memDest) List(_ context.Context, bucket, prefix string) ([]string, error) {
+func (m *memDest) List(_ context.Context, bucket, prefix string) ([]ObjectInfo, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	var out []string
+	var out []ObjectInfo
 	for k := range m.objs {
 		if rest, ok := strings.CutPrefix(k, bucket+"/"); ok && strings.HasPrefix(rest, prefix) {
-			out = append(out, rest)
+			out = append(out, ObjectInfo{Key: rest, Modified: m.mod[k]})
 		}
 	}
 	return out, nil
+}
+
+func (m *memDest) keys(bucket, prefix string) []string {
+	objs, _ := m.List(context.Background(), bucket, prefix)
+	var out []string
+	for _, o := range objs {
+		out = append(out, o.Key)
+	}
+	return out
 }
 
 func (m *memDest) Get(_ context.Context, bucket, key string) ([]byte, map[string]string, error) {
@@ -87,7 +98,7 @@ func newTestService(t *testing.T) (*Service, *memDest, *fakeClock, string) {
 		t.Fatal(err)
 	}
 	clk := &fakeClock{t: time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)}
-	dest := &memDest{objs: map[string][]byte{}, meta: map[string]map[string]string{}}
+	dest := &memDest{objs: map[string][]byte{}, meta: map[string]map[string]string{}, mod: map[string]time.Time{}}
 	local := filepath.Join(dir, "local")
 	s, err := NewService(Config{Journal: j, Keys: keys, StatePath: filepath.Join(dir, "trails.json"), Region: "us-east-1",
 		LocalDir: local, Dest: dest, DigestInterval: time.Hour, Now: clk.Now})
@@ -160,8 +171,8 @@ func TestDeliveryDigestsAndValidation(t *testing.T) {
 	if err := s.StopLogging(ctx, acct, "main"); err != nil {
 		t.Fatal(err)
 	}
-	logs, _ := dest.List(ctx, "logs", "pfx/AWSLogs/"+acct+"/CloudTrail/us-east-1/")
-	digests, _ := dest.List(ctx, "logs", "pfx/AWSLogs/"+acct+"/CloudTrail-Digest/us-east-1/")
+	logs := dest.keys("logs", "pfx/AWSLogs/"+acct+"/CloudTrail/us-east-1/")
+	digests := dest.keys("logs", "pfx/AWSLogs/"+acct+"/CloudTrail-Digest/us-east-1/")
 	if len(logs) != 3 || len(digests) != 2 {
 		t.Fatalf("logs %v digests %v", logs, digests)
 	}

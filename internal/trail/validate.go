@@ -31,10 +31,16 @@ var ErrNotFound = errors.New("trail: not found")
 
 // Source reads a trail's files: a bucket through S3, or a local copy.
 type Source interface {
-	// List returns every key under prefix in bucket, in any order.
-	List(ctx context.Context, bucket, prefix string) ([]string, error)
+	// List returns every object under prefix in bucket, in any order.
+	List(ctx context.Context, bucket, prefix string) ([]ObjectInfo, error)
 	// Get returns an object's bytes and user metadata (ErrNotFound).
 	Get(ctx context.Context, bucket, key string) ([]byte, map[string]string, error)
+}
+
+// ObjectInfo is a listed object.
+type ObjectInfo struct {
+	Key      string
+	Modified time.Time
 }
 
 // ValidateInput names the trail and the time range to validate.
@@ -84,9 +90,13 @@ func Validate(ctx context.Context, src Source, in ValidateInput) (*Report, error
 	if in.Prefix != "" {
 		digestDir = in.Prefix + "/" + digestDir
 	}
-	keys, err := src.List(ctx, in.Bucket, digestDir)
+	objs, err := src.List(ctx, in.Bucket, digestDir)
 	if err != nil {
 		return nil, err
+	}
+	keys := make([]string, len(objs))
+	for i, o := range objs {
+		keys[i] = o.Key
 	}
 	re := regexp.MustCompile(`_CloudTrail-Digest_` + regexp.QuoteMeta(in.Region+"_"+in.TrailName+"_"+in.Region) + `_(\d{8}T\d{6}Z)\.json\.gz$`)
 	lo, hi := in.Start.UTC().Format("20060102T150405Z"), in.End.UTC().Add(time.Hour).Format("20060102T150405Z")
@@ -163,8 +173,10 @@ func Validate(ctx context.Context, src Source, in ValidateInput) (*Report, error
 			key = prev
 		}
 	}
-	// Log files in the digested period that no digest names were put
-	// there by someone else.
+	// Log files that no digest names but that were there, by their
+	// name's minute or their modification time, before the newest valid
+	// digest closed, were put there by someone else. (Files delivered
+	// after it are not digested yet.)
 	if !first.IsZero() {
 		logDir := strings.Replace(digestDir, "/CloudTrail-Digest/", "/CloudTrail/", 1)
 		logs, err := src.List(ctx, in.Bucket, logDir)
@@ -173,14 +185,17 @@ func Validate(ctx context.Context, src Source, in ValidateInput) (*Report, error
 		}
 		lre := regexp.MustCompile(`_CloudTrail_` + regexp.QuoteMeta(in.Region) + `_(\d{8}T\d{4}Z)_[A-Za-z0-9]{16}\.json\.gz$`)
 		from, to := first.UTC().Format("20060102T1504Z"), last.UTC().Format("20060102T1504Z")
-		sort.Strings(logs)
-		for _, k := range logs {
-			m := lre.FindStringSubmatch(k)
-			if m == nil || m[1] < from || m[1] >= to || referenced[in.Bucket+"/"+k] {
+		sort.Slice(logs, func(i, j int) bool { return logs[i].Key < logs[j].Key })
+		for _, o := range logs {
+			m := lre.FindStringSubmatch(o.Key)
+			if m == nil || m[1] < from || m[1] > to || referenced[in.Bucket+"/"+o.Key] {
+				continue
+			}
+			if m[1] == to && o.Modified.After(last) {
 				continue
 			}
 			rep.LogsSeen++
-			rep.Findings = append(rep.Findings, Finding{Kind: "Log file", Bucket: in.Bucket, Key: k, Reason: "not named by any digest (inserted)"})
+			rep.Findings = append(rep.Findings, Finding{Kind: "Log file", Bucket: in.Bucket, Key: o.Key, Reason: "not named by any digest (inserted)"})
 		}
 	}
 	return rep, nil
@@ -271,9 +286,9 @@ func gunzip(b []byte) ([]byte, error) {
 type DirSource string
 
 // List implements Source.
-func (d DirSource) List(_ context.Context, bucket, prefix string) ([]string, error) {
+func (d DirSource) List(_ context.Context, bucket, prefix string) ([]ObjectInfo, error) {
 	root := filepath.Join(string(d), bucket)
-	var out []string
+	var out []ObjectInfo
 	start := filepath.Join(root, filepath.FromSlash(prefix))
 	err := filepath.WalkDir(start, func(p string, e fs.DirEntry, err error) error {
 		if err != nil {
@@ -289,7 +304,11 @@ func (d DirSource) List(_ context.Context, bucket, prefix string) ([]string, err
 		if err != nil {
 			return err
 		}
-		out = append(out, filepath.ToSlash(rel))
+		fi, err := e.Info()
+		if err != nil {
+			return err
+		}
+		out = append(out, ObjectInfo{Key: filepath.ToSlash(rel), Modified: fi.ModTime()})
 		return nil
 	})
 	return out, err
