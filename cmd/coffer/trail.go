@@ -30,11 +30,12 @@ type trailFlags struct {
 	TrailDeliveryInterval time.Duration `name:"trail-delivery-interval" help:"How often trails deliver log files." default:"5m" env:"COFFER_TRAIL_DELIVERY_INTERVAL"`
 	TrailDigestInterval   time.Duration `name:"trail-digest-interval" help:"How often trails with log file validation deliver a signed digest file." default:"1h" env:"COFFER_TRAIL_DIGEST_INTERVAL"`
 	TrailHistoryRetention time.Duration `name:"trail-history-retention" help:"How long the event history (LookupEvents) keeps management events." default:"2160h" env:"COFFER_TRAIL_HISTORY_RETENTION"`
+	InsecureDisableTrail  bool          `name:"insecure-disable-trail" help:"Record no request in the trail. Only for measuring the trail's cost; never for real data." hidden:""`
 }
 
 func (f *trailFlags) trailOptions() server.TrailOptions {
 	return server.TrailOptions{BestEffort: f.TrailBestEffort, Dir: f.TrailDir, DeliveryInterval: f.TrailDeliveryInterval,
-		DigestInterval: f.TrailDigestInterval, HistoryRetention: f.TrailHistoryRetention}
+		DigestInterval: f.TrailDigestInterval, HistoryRetention: f.TrailHistoryRetention, InsecureDisabled: f.InsecureDisableTrail}
 }
 
 type trailCmd struct {

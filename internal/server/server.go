@@ -36,7 +36,6 @@ import (
 	"github.com/coffer-io/coffer/internal/rootkey"
 	"github.com/coffer-io/coffer/internal/s3api"
 	"github.com/coffer-io/coffer/internal/storage/meta"
-	"github.com/coffer-io/coffer/internal/trail"
 )
 
 // Options configure a server.
@@ -227,7 +226,7 @@ func Run(ctx context.Context, o Options, out io.Writer) error {
 		Objects:        svc,
 		Keys:           &authn.Resolver{Store: st.Meta, Users: users, Sessions: sessions},
 		Authorizer:     authorizer,
-		Audit:          audit.Multi{sink, &trail.Sink{J: trails.Journal()}},
+		Audit:          auditSinks(sink, trails, o.Trail, log),
 		Admin:          &adminService{defaultID: acct.ID, accounts: &Accounts{Meta: st.Meta}},
 		Query:          map[string]s3api.QueryService{"iam": queryAPI.IAMAPI(), "sts": queryAPI.STSAPI()},
 		JSON: map[string]s3api.JSONService{

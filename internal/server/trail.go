@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/coffer-io/coffer/internal/audit"
 	"github.com/coffer-io/coffer/internal/checksum"
 	"github.com/coffer-io/coffer/internal/objects"
 	"github.com/coffer-io/coffer/internal/policy"
@@ -28,6 +29,10 @@ type TrailOptions struct {
 	DeliveryInterval time.Duration // default 5m
 	DigestInterval   time.Duration // default 1h
 	HistoryRetention time.Duration // default 90 days
+	// InsecureDisabled keeps requests out of the trail entirely (the
+	// CloudTrail API still answers). It exists only to measure the
+	// trail's cost.
+	InsecureDisabled bool
 }
 
 // openTrail opens the journal, the signing keys and the trails of the
@@ -52,6 +57,16 @@ func openTrail(dir, region string, o TrailOptions, obj *objects.Service, log *sl
 		return nil, err
 	}
 	return svc, nil
+}
+
+// auditSinks composes the audit sinks: the audit log and the trail.
+func auditSinks(file audit.Sink, trails *trail.Service, o TrailOptions, log *slog.Logger) audit.Sink {
+	if o.InsecureDisabled {
+		log.Warn("!!! --insecure-disable-trail: requests leave no CloudTrail record. " +
+			"This setting exists only to measure the cost of the trail; never use it for real data.")
+		return file
+	}
+	return audit.Multi{file, &trail.Sink{J: trails.Journal()}}
 }
 
 // cloudTrailPrincipal is the service principal trails write as.
