@@ -2,9 +2,10 @@
 # Measures the cost of the CloudTrail trail on small objects: runs PUT and
 # GET of 4 KiB objects against a server whose trail journals every record
 # durably before answering (the default), one with --trail-best-effort,
-# and one with the trail off (--insecure-disable-trail, for measuring
-# only), each on a fresh data directory on loopback. Usage:
-# [MODES="off durable besteffort"] scripts/bench-trail.sh [seconds-per-run]
+# one with --trail-best-effort-reads, and one with the trail off
+# (--insecure-disable-trail, for measuring only), each on a fresh data
+# directory on loopback. Usage:
+# [MODES="off durable reads besteffort"] scripts/bench-trail.sh [seconds-per-run]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-5}
@@ -12,10 +13,11 @@ work=$(mktemp -d)
 pid=
 trap '[ -n "$pid" ] && { kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; }; rm -rf "$work"' EXIT
 go build -o "$work/coffer" ./cmd/coffer
-for mode in ${MODES:-off durable besteffort}; do
+for mode in ${MODES:-off durable reads besteffort}; do
   args=()
   [ "$mode" = off ] && args=(--insecure-disable-trail)
   [ "$mode" = besteffort ] && args=(--trail-best-effort)
+  [ "$mode" = reads ] && args=(--trail-best-effort-reads)
   data="$work/data-$mode"
   port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
   "$work/coffer" server --data "$data" --address "127.0.0.1:$port" "${args[@]}" >"$work/server-$mode.log" 2>&1 &

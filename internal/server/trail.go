@@ -23,6 +23,8 @@ type TrailOptions struct {
 	// (they follow within a second); by default a record is durable
 	// before its request is answered.
 	BestEffort bool
+	// BestEffortReads is BestEffort for read-only requests only.
+	BestEffortReads bool
 	// Dir, when set, receives a copy of every delivered log and digest
 	// file as DIR/BUCKET/KEY.
 	Dir              string
@@ -66,7 +68,7 @@ func auditSinks(file audit.Sink, trails *trail.Service, o TrailOptions, log *slo
 			"This setting exists only to measure the cost of the trail; never use it for real data.")
 		return file
 	}
-	return audit.Multi{file, &trail.Sink{J: trails.Journal()}}
+	return audit.Multi{file, &trail.Sink{J: trails.Journal(), BestEffortReads: o.BestEffortReads}}
 }
 
 // cloudTrailPrincipal is the service principal trails write as.

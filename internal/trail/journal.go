@@ -147,7 +147,13 @@ func (j *Journal) segments() ([]int64, error) {
 
 // Append adds lines (each one JSON record without its newline) and, unless
 // the journal is best effort, returns once they are durable.
-func (j *Journal) Append(lines ...[]byte) error {
+func (j *Journal) Append(lines ...[]byte) error { return j.append(!j.bestEffort, lines) }
+
+// AppendNoWait adds lines without waiting for them to be durable: they
+// go to disk with the next sync, which starts at once.
+func (j *Journal) AppendNoWait(lines ...[]byte) error { return j.append(false, lines) }
+
+func (j *Journal) append(wait bool, lines [][]byte) error {
 	j.mu.Lock()
 	if j.closed {
 		j.mu.Unlock()
@@ -155,7 +161,7 @@ func (j *Journal) Append(lines ...[]byte) error {
 	}
 	j.pending = append(j.pending, lines...)
 	var ch chan error
-	if !j.bestEffort {
+	if wait {
 		ch = make(chan error, 1)
 		j.waiters = append(j.waiters, ch)
 	}

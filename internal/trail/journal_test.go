@@ -1,7 +1,10 @@
 package trail
 
 import (
+	"encoding/json"
+
 	"fmt"
+	"github.com/coffer-io/coffer/internal/audit"
 	"os"
 	"path/filepath"
 	"sync"
@@ -84,4 +87,30 @@ func TestJournalBestEffort(t *testing.T) {
 	if j.Durable() != 3 {
 		t.Fatalf("durable %d after close, want 3", j.Durable())
 	}
+}
+
+func TestSinkBestEffortReads(t *testing.T) {
+	j, err := OpenJournal(t.TempDir(), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &Sink{J: j, BestEffortReads: true}
+	if err := s.Record(t.Context(), &audit.Event{Service: "s3", Operation: "GetObject", ReadOnly: true}); err != nil {
+		t.Fatal(err)
+	}
+	// A write waits for its record, and for everything before it.
+	if err := s.Record(t.Context(), &audit.Event{Service: "s3", Operation: "PutObject"}); err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	_ = j.Scan(0, func(l Line) bool {
+		var r Record
+		_ = json.Unmarshal(l.Data, &r)
+		names = append(names, r.EventName)
+		return true
+	})
+	if len(names) != 2 || names[0] != "GetObject" || names[1] != "PutObject" {
+		t.Fatalf("durable records %v", names)
+	}
+	j.Close()
 }

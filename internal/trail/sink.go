@@ -13,6 +13,10 @@ import (
 // acknowledged request goes unrecorded.
 type Sink struct {
 	J *Journal
+	// BestEffortReads lets read-only requests be answered before their
+	// records are on disk (they are synced at once, just not waited
+	// for); requests that change something still wait.
+	BestEffortReads bool
 }
 
 // Record implements audit.Sink.
@@ -25,6 +29,9 @@ func (s *Sink) Record(_ context.Context, e *audit.Event) error {
 			return err
 		}
 		lines = append(lines, b)
+	}
+	if s.BestEffortReads && e.ReadOnly {
+		return s.J.AppendNoWait(lines...)
 	}
 	return s.J.Append(lines...)
 }
