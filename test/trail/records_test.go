@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -179,6 +180,37 @@ func TestRecords(t *testing.T) {
 		"KMS plaintext base64": base64.StdEncoding.EncodeToString(kmsPlain),
 	}
 	scanForSecrets(t, filepath.Join(srv.Dir, "trail"), secrets)
+
+	// coffer trail lookup, offline on the data directory and through the
+	// server's LookupEvents, with filters.
+	for _, args := range [][]string{
+		{"--data", srv.Dir},
+		{"--endpoint", srv.Endpoint},
+	} {
+		cmd := exec.CommandContext(ctx, harness.Binary(t), append([]string{"trail", "lookup", "--json", "--event-name", "CreateBucket", "--user", "root", "--resource", "rec-bucket"}, args...)...)
+		cmd.Env = srv.Env()
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("coffer trail lookup %v: %v\n%s", args, err, out)
+		}
+		lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+		var r map[string]any
+		if len(lines) != 1 || json.Unmarshal([]byte(lines[0]), &r) != nil || r["eventName"] != "CreateBucket" {
+			t.Errorf("coffer trail lookup %v: %s", args, out)
+		}
+		// Data events are not in the event history.
+		cmd = exec.CommandContext(ctx, harness.Binary(t), append([]string{"trail", "lookup", "--json", "--event-name", "PutObject"}, args...)...)
+		cmd.Env = srv.Env()
+		if out, err := cmd.CombinedOutput(); err != nil || strings.TrimSpace(string(out)) != "" {
+			t.Errorf("coffer trail lookup PutObject %v: %v %s", args, err, out)
+		}
+		// A table for people, filtered by access key.
+		cmd = exec.CommandContext(ctx, harness.Binary(t), append([]string{"trail", "lookup", "--access-key", srv.AccessKey, "--event-name", "GetSessionToken"}, args...)...)
+		cmd.Env = srv.Env()
+		if out, err := cmd.CombinedOutput(); err != nil || !strings.Contains(string(out), "GetSessionToken") || !strings.Contains(string(out), "sts.amazonaws.com") {
+			t.Errorf("coffer trail lookup table %v: %v %s", args, err, out)
+		}
+	}
 	if strings.Contains(strings.Join(recsText(recs), ""), "Signature=") {
 		t.Error("an Authorization header reached the trail")
 	}
