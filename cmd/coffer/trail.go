@@ -26,7 +26,7 @@ import (
 // trailFlags are the server's trail options.
 type trailFlags struct {
 	TrailBestEffort       bool          `name:"trail-best-effort" help:"Answer requests before their trail records are on disk (they follow within a second). By default a record is durable before its request is acknowledged." env:"COFFER_TRAIL_BEST_EFFORT"`
-	TrailBestEffortReads  bool          `name:"trail-best-effort-reads" help:"Answer read-only requests before their trail records are on disk (they are synced at once, not waited for); requests that change something still wait." env:"COFFER_TRAIL_BEST_EFFORT_READS"`
+	TrailBestEffortReads  bool          `name:"trail-best-effort-reads" help:"Answer read-only requests before their trail records are on disk (they follow with the next write's or within a second); requests that change something still wait." env:"COFFER_TRAIL_BEST_EFFORT_READS"`
 	TrailDir              string        `name:"trail-dir" help:"Also write every delivered trail log and digest file to this directory, as DIR/BUCKET/KEY." env:"COFFER_TRAIL_DIR" type:"path"`
 	TrailDeliveryInterval time.Duration `name:"trail-delivery-interval" help:"How often trails deliver log files." default:"5m" env:"COFFER_TRAIL_DELIVERY_INTERVAL"`
 	TrailDigestInterval   time.Duration `name:"trail-digest-interval" help:"How often trails with log file validation deliver a signed digest file." default:"1h" env:"COFFER_TRAIL_DIGEST_INTERVAL"`

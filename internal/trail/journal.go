@@ -27,6 +27,9 @@ import (
 const (
 	segmentSize = 64 << 20
 	segmentExt  = ".jsonl"
+	// flushInterval bounds how long a record nobody waits for (best
+	// effort) stays in memory.
+	flushInterval = time.Second
 )
 
 // ErrClosed is returned by Append after Close.
@@ -41,7 +44,9 @@ type Journal struct {
 	cond    *sync.Cond
 	pending [][]byte // lines waiting for the writer
 	waiters []chan error
-	closed  bool
+	// flushDue asks the writer to sync pending lines nobody waits for.
+	flushDue bool
+	closed   bool
 
 	// Written by the writer goroutine, read under mu.
 	durable int64 // offset up to which everything is synced
@@ -94,6 +99,7 @@ func OpenJournal(dir string, bestEffort bool) (*Journal, error) {
 	j.seg, j.segBase, j.segLen = f, last, n
 	j.durable = last + n
 	go j.writer()
+	go j.flusher()
 	return j, nil
 }
 
@@ -150,7 +156,8 @@ func (j *Journal) segments() ([]int64, error) {
 func (j *Journal) Append(lines ...[]byte) error { return j.append(!j.bestEffort, lines) }
 
 // AppendNoWait adds lines without waiting for them to be durable: they
-// go to disk with the next sync, which starts at once.
+// go to disk with the next sync, someone else's or the periodic one
+// within a second.
 func (j *Journal) AppendNoWait(lines ...[]byte) error { return j.append(false, lines) }
 
 func (j *Journal) append(wait bool, lines [][]byte) error {
@@ -164,8 +171,8 @@ func (j *Journal) append(wait bool, lines [][]byte) error {
 	if wait {
 		ch = make(chan error, 1)
 		j.waiters = append(j.waiters, ch)
+		j.cond.Signal()
 	}
-	j.cond.Signal()
 	j.mu.Unlock()
 	if ch == nil {
 		return nil
@@ -192,26 +199,23 @@ func (j *Journal) writer() {
 	defer close(j.done)
 	for {
 		j.mu.Lock()
-		for len(j.pending) == 0 && !j.closed {
+		// Sync when someone waits, when the periodic flush is due, or
+		// on close; records nobody waits for ride along.
+		for len(j.waiters) == 0 && !(j.flushDue && len(j.pending) > 0) && !j.closed {
 			j.cond.Wait()
 		}
 		if len(j.pending) == 0 && j.closed {
 			j.mu.Unlock()
 			return
 		}
+		j.flushDue = false
 		lines, waiters := j.pending, j.waiters
 		j.pending, j.waiters = nil, nil
-		bestEffort := j.bestEffort
 		j.mu.Unlock()
-		if bestEffort {
-			// Let a second's worth of records gather into one sync.
-			time.Sleep(time.Second)
-			j.mu.Lock()
-			lines = append(lines, j.pending...)
-			j.pending = nil
-			j.mu.Unlock()
+		var err error
+		if len(lines) > 0 {
+			err = j.write(lines)
 		}
-		err := j.write(lines)
 		j.mu.Lock()
 		if err == nil {
 			j.durable = j.segBase + j.segLen
@@ -223,6 +227,26 @@ func (j *Journal) writer() {
 		}
 		if err == nil && onSync != nil {
 			onSync(end)
+		}
+	}
+}
+
+// flusher makes the writer sync records nobody waits for at least every
+// flushInterval.
+func (j *Journal) flusher() {
+	t := time.NewTicker(flushInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+			j.mu.Lock()
+			if len(j.pending) > 0 {
+				j.flushDue = true
+				j.cond.Signal()
+			}
+			j.mu.Unlock()
+		case <-j.done:
+			return
 		}
 	}
 }

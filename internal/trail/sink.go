@@ -14,8 +14,8 @@ import (
 type Sink struct {
 	J *Journal
 	// BestEffortReads lets read-only requests be answered before their
-	// records are on disk (they are synced at once, just not waited
-	// for); requests that change something still wait.
+	// records are on disk (they are synced with the next write's record,
+	// or within a second); requests that change something still wait.
 	BestEffortReads bool
 }
 
