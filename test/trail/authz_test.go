@@ -42,7 +42,9 @@ func TestCloudTrailAuthorization(t *testing.T) {
 	if err != nil {
 		t.Fatalf("lookup-events with permission: %v %s", err, out)
 	}
-	var res struct{ Events []struct{ EventName, Username string } }
+	var res struct {
+		Events []struct{ EventName, Username string }
+	}
 	if err := json.Unmarshal([]byte(out), &res); err != nil || len(res.Events) != 1 || res.Events[0].Username != "root" {
 		t.Fatalf("lookup-events: %v %s", err, out)
 	}
