@@ -158,6 +158,7 @@ func (h *Handler) serveQuery(w http.ResponseWriter, r *http.Request, rq *request
 	// the role's trust policy) with the same condition keys.
 	ctx := context.WithValue(r.Context(), queryCondKey{}, h.conditionContext(r, rq))
 	status, body := svc.Serve(ctx, rq.principal, form, rq.id)
+	describeQueryError(rq.ev, status, body)
 	w.Header().Set("Content-Type", "text/xml")
 	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(status)

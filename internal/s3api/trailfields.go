@@ -2,6 +2,7 @@ package s3api
 
 import (
 	"encoding/json"
+	"encoding/xml"
 	"net/http"
 	"net/url"
 	"strings"
@@ -230,4 +231,23 @@ func lowerFirst(s string) string {
 		return s
 	}
 	return strings.ToLower(s[:1]) + s[1:]
+}
+
+// describeQueryError records the code and message of an error a Query
+// service answered itself (the pipeline's own errors are recorded where
+// they are written).
+func describeQueryError(ev *audit.Event, status int, body []byte) {
+	if status < 300 {
+		return
+	}
+	var e struct {
+		Error struct{ Code, Message string }
+	}
+	if xml.Unmarshal(body, &e) != nil {
+		return
+	}
+	ev.ErrorCode, ev.ErrorMessage = e.Error.Code, e.Error.Message
+	if e.Error.Code == "AccessDenied" {
+		ev.Outcome = audit.OutcomeDenied
+	}
 }

@@ -53,6 +53,15 @@ func TestCloudTrailAuthorization(t *testing.T) {
 	if err != nil || !strings.Contains(out, `"EventName": "DescribeTrails"`) || !strings.Contains(out, `\"errorCode\":\"AccessDeniedException\"`) {
 		t.Fatalf("lookup-events by the denied user: %v %s", err, out)
 	}
+	// An error the IAM service answers itself is recorded with its code
+	// and message.
+	if out, err := srv.RunErr(ctx, aws1, "--endpoint-url", srv.Endpoint, "iam", "get-user", "--user-name", "nobody"); err == nil {
+		t.Fatalf("get-user nobody: %s", out)
+	}
+	out = srv.Run(ctx, aws1, "--endpoint-url", srv.Endpoint, "--output", "json", "cloudtrail", "lookup-events", "--lookup-attributes", "AttributeKey=EventName,AttributeValue=GetUser")
+	if !strings.Contains(out, `\"errorCode\":\"NoSuchEntity\"`) || !strings.Contains(out, `\"errorMessage\":\"`) || !strings.Contains(out, `nobody`) {
+		t.Errorf("GetUser NoSuchEntity record: %s", out)
+	}
 	// Too many attributes, a bad token: AWS's exceptions.
 	if out, err := run(user, "cloudtrail", "lookup-events", "--lookup-attributes", "AttributeKey=EventName,AttributeValue=A", "AttributeKey=Username,AttributeValue=B"); err == nil || !strings.Contains(out, "InvalidLookupAttributesException") {
 		t.Errorf("two lookup attributes: %v %s", err, out)
