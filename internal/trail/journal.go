@@ -24,12 +24,17 @@ import (
 // durable. Offsets are global byte positions across segments, which
 // makes a delivery cursor a single number.
 
+// segmentSize is the size after which a new segment starts (a variable
+// for tests).
+var segmentSize int64 = 64 << 20
+
 const (
-	segmentSize = 64 << 20
-	segmentExt  = ".jsonl"
+	segmentExt = ".jsonl"
 	// flushInterval bounds how long a record nobody waits for (best
 	// effort) stays in memory.
 	flushInterval = time.Second
+	// maxSyncs is how many syncs of the journal may run at once.
+	maxSyncs = 2
 )
 
 // ErrClosed is returned by Append after Close.
@@ -48,13 +53,20 @@ type Journal struct {
 	flushDue bool
 	closed   bool
 
-	// Written by the writer goroutine, read under mu.
-	durable int64 // offset up to which everything is synced
+	// durable is the offset up to which everything is synced (under mu).
+	durable int64
+	// Written by the writer goroutine; segBase also under mu.
 	seg     *os.File
 	segBase int64 // offset of seg's first byte
 	segLen  int64
 	done    chan struct{}
 	onSync  func(end int64)
+	// failed is the first sync failure; the journal accepts nothing
+	// after it (under mu).
+	failed error
+	// syncSlots bounds the syncs in flight; inflight counts them.
+	syncSlots chan struct{}
+	inflight  sync.WaitGroup
 }
 
 // OpenJournal opens (creating) the journal in dir. With bestEffort,
@@ -63,7 +75,7 @@ func OpenJournal(dir string, bestEffort bool) (*Journal, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("trail: %w", err)
 	}
-	j := &Journal{dir: dir, bestEffort: bestEffort, done: make(chan struct{})}
+	j := &Journal{dir: dir, bestEffort: bestEffort, done: make(chan struct{}), syncSlots: make(chan struct{}, maxSyncs)}
 	j.cond = sync.NewCond(&j.mu)
 	segs, err := j.segments()
 	if err != nil {
@@ -166,6 +178,10 @@ func (j *Journal) append(wait bool, lines [][]byte) error {
 		j.mu.Unlock()
 		return ErrClosed
 	}
+	if j.failed != nil {
+		j.mu.Unlock()
+		return j.failed
+	}
 	j.pending = append(j.pending, lines...)
 	var ch chan error
 	if wait {
@@ -212,22 +228,48 @@ func (j *Journal) writer() {
 		lines, waiters := j.pending, j.waiters
 		j.pending, j.waiters = nil, nil
 		j.mu.Unlock()
-		var err error
-		if len(lines) > 0 {
-			err = j.write(lines)
+		end, f, err := j.write(lines)
+		if err != nil {
+			for _, w := range waiters {
+				w <- err
+			}
+			continue
 		}
-		j.mu.Lock()
-		if err == nil {
-			j.durable = j.segBase + j.segLen
-		}
-		end, onSync := j.durable, j.onSync
-		j.mu.Unlock()
-		for _, w := range waiters {
-			w <- err
-		}
-		if err == nil && onSync != nil {
-			onSync(end)
-		}
+		// The sync runs beside the next batch's write (at most
+		// maxSyncs at once): a sync covers everything written before it
+		// started, so each batch's own sync is enough for its waiters,
+		// and a batch no longer waits for the previous one's sync to end
+		// before its own can start.
+		j.syncSlots <- struct{}{}
+		j.inflight.Add(1)
+		go func() {
+			defer j.inflight.Done()
+			err := f.Sync()
+			<-j.syncSlots
+			if err != nil {
+				err = fmt.Errorf("trail: journal sync: %w", err)
+			}
+			j.mu.Lock()
+			if err != nil && j.failed == nil {
+				// After a failed sync the kernel may have dropped the
+				// data: nothing written since can be called durable.
+				j.failed = err
+			}
+			if err == nil && j.failed != nil {
+				err = j.failed
+			}
+			if err == nil && end > j.durable {
+				j.durable = end
+			}
+			d, onSync := j.durable, j.onSync
+			j.mu.Unlock()
+			for _, w := range waiters {
+				w <- err
+			}
+			if err == nil && onSync != nil {
+				onSync(d)
+			}
+		}()
 	}
 }
 
@@ -252,8 +294,8 @@ func (j *Journal) flusher() {
 }
 
 // write appends lines to the current segment, rolling over when it is
-// full, and syncs.
-func (j *Journal) write(lines [][]byte) error {
+// full, and returns the journal offset after them and the file to sync.
+func (j *Journal) write(lines [][]byte) (int64, *os.File, error) {
 	var buf bytes.Buffer
 	for _, l := range lines {
 		buf.Write(l)
@@ -261,22 +303,18 @@ func (j *Journal) write(lines [][]byte) error {
 	}
 	if j.segLen > 0 && j.segLen+int64(buf.Len()) > segmentSize {
 		if err := j.roll(); err != nil {
-			return err
+			return 0, nil, err
 		}
 	}
 	n, err := j.seg.Write(buf.Bytes())
-	j.segLen += int64(n)
 	if err != nil {
 		// Cut the partial write so the next append starts on a line.
-		j.segLen -= int64(n)
 		_ = j.seg.Truncate(j.segLen)
 		_, _ = j.seg.Seek(j.segLen, io.SeekStart)
-		return fmt.Errorf("trail: journal write: %w", err)
+		return 0, nil, fmt.Errorf("trail: journal write: %w", err)
 	}
-	if err := j.seg.Sync(); err != nil {
-		return fmt.Errorf("trail: journal sync: %w", err)
-	}
-	return nil
+	j.segLen += int64(n)
+	return j.segBase + j.segLen, j.seg, nil
 }
 
 func (j *Journal) roll() error {
@@ -289,8 +327,12 @@ func (j *Journal) roll() error {
 		f.Close()
 		return err
 	}
+	// The old segment closes once its syncs are done.
+	j.inflight.Wait()
 	_ = j.seg.Close()
+	j.mu.Lock()
 	j.seg, j.segBase, j.segLen = f, base, 0
+	j.mu.Unlock()
 	return nil
 }
 
@@ -317,6 +359,7 @@ func (j *Journal) Close() error {
 	j.cond.Signal()
 	j.mu.Unlock()
 	<-j.done
+	j.inflight.Wait()
 	return j.seg.Close()
 }
 

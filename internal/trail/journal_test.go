@@ -114,3 +114,57 @@ func TestSinkBestEffortReads(t *testing.T) {
 	}
 	j.Close()
 }
+
+func TestJournalSegmentsUnderLoad(t *testing.T) {
+	defer func(n int64) { segmentSize = n }(segmentSize)
+	segmentSize = 4096
+	dir := t.TempDir()
+	j, err := OpenJournal(dir, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for w := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 100 {
+				if err := j.Append([]byte(fmt.Sprintf(`{"w":%d,"i":%d,"pad":"%0100d"}`, w, i, 0))); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if err := j.Close(); err != nil {
+		t.Fatal(err)
+	}
+	segs, _ := filepath.Glob(filepath.Join(dir, "*"+segmentExt))
+	if len(segs) < 10 {
+		t.Fatalf("%d segments", len(segs))
+	}
+	j, err = OpenJournal(dir, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	n, prev := 0, int64(0)
+	if err := j.Scan(0, func(l Line) bool {
+		if l.Offset != prev {
+			t.Fatalf("gap at %d (previous line ended at %d)", l.Offset, prev)
+		}
+		prev = l.End
+		var v map[string]any
+		if err := json.Unmarshal(l.Data, &v); err != nil {
+			t.Fatalf("line %q: %v", l.Data, err)
+		}
+		n++
+		return true
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if n != 800 {
+		t.Fatalf("%d records, want 800", n)
+	}
+}
