@@ -33,6 +33,7 @@ type cli struct {
 	Fsck    fsckCmd    `cmd:"" help:"Check (and repair) an offline data directory."`
 	Analyze analyzeCmd `cmd:"" help:"Report public and cross-account access to buckets, and overly broad policy statements."`
 	CSE     cseCmd     `cmd:"" name:"cse" help:"Client-side encryption compatible with the Amazon S3 Encryption Client v2: encrypt and upload, download and decrypt."`
+	Trail   trailCmd   `cmd:"" help:"Look up the event history and validate trail log files."`
 	Version versionCmd `cmd:"" help:"Print the version."`
 }
 
@@ -59,6 +60,8 @@ type serverCmd struct {
 
 	// Encryption at rest: where the KMS root key lives (keys.go).
 	rootKeyFlags
+	// The CloudTrail trail (trail.go).
+	trailFlags
 	InsecureDisableEncryptionAtRest bool `name:"insecure-disable-encryption-at-rest" help:"Write new object data unencrypted. Only for measuring the cost of encryption; never for real data." hidden:""`
 }
 
@@ -105,6 +108,7 @@ func (c *serverCmd) Run() error {
 		RootKey:                         c.rootKeyConfig(c.Data),
 		AccessLogInterval:               c.AccessLogInterval,
 		InsecureDisableEncryptionAtRest: c.InsecureDisableEncryptionAtRest,
+		Trail:                           c.trailOptions(),
 	}, os.Stdout)
 }
 

@@ -1,7 +1,8 @@
 // Package audit defines the structured record every request leaves behind
 // (allowed, denied or failed) and the Sink interface that keeps them. The
 // request pipeline fills one Event per request; sinks decide where events go
-// (a JSON-lines file in the core; a CloudTrail-format trail later).
+// (a JSON-lines file, the CloudTrail-format trail in package trail, and
+// whatever else the server composes with Multi).
 package audit
 
 import (
@@ -30,6 +31,12 @@ type Event struct {
 	// lifecycle.s3.amazonaws.com for lifecycle expirations (CloudTrail's
 	// userIdentity.invokedBy).
 	InvokedBy string `json:"invokedBy,omitempty"`
+	// PrincipalID is the principal's unique id (AIDA… for an IAM user,
+	// AROA…:session for an assumed role, the account for root).
+	PrincipalID string `json:"principalId,omitempty"`
+	UserName    string `json:"userName,omitempty"`
+	// Session describes temporary credentials (nil for long-term keys).
+	Session *Session `json:"session,omitempty"`
 	// Resource.
 	Bucket    string `json:"bucket,omitempty"`
 	Key       string `json:"key,omitempty"`
@@ -40,6 +47,8 @@ type Event struct {
 	UploadID string `json:"uploadId,omitempty"`
 	// RuleID is the lifecycle rule an expiration applied.
 	RuleID string `json:"ruleId,omitempty"`
+	// BucketOwner is the account owning Bucket, when it exists.
+	BucketOwner string `json:"bucketOwner,omitempty"`
 	// Request facts.
 	SourceIP    string `json:"sourceIp"`
 	UserAgent   string `json:"userAgent,omitempty"`
@@ -47,17 +56,47 @@ type Event struct {
 	TLSVersion  string `json:"tlsVersion,omitempty"`
 	CipherSuite string `json:"cipherSuite,omitempty"`
 	AuthType    string `json:"authType,omitempty"` // header, presigned, post, anonymous
+	Region      string `json:"region,omitempty"`
+	Host        string `json:"host,omitempty"`
+	// RequestParameters, ResponseElements and AdditionalEventData are
+	// CloudTrail's fields of the same names. They never hold secrets
+	// (secret keys, session tokens, SSE-C keys, signatures, plaintexts):
+	// whoever fills them leaves those out.
+	RequestParameters   map[string]any `json:"requestParameters,omitempty"`
+	ResponseElements    map[string]any `json:"responseElements,omitempty"`
+	AdditionalEventData map[string]any `json:"additionalEventData,omitempty"`
+	// ReadOnly reports a call that changes nothing.
+	ReadOnly bool `json:"readOnly"`
+	// Data marks a data event (S3 object-level calls); the rest are
+	// management events.
+	Data bool `json:"data,omitempty"`
 	// SSEApplied is how a write was encrypted, as CloudTrail's
 	// additionalEventData.SSEApplied: SSE_S3, SSE_KMS, SSE_C (asked for
 	// by the request) or Default_SSE_S3, Default_SSE_KMS (bucket default).
 	SSEApplied string `json:"sseApplied,omitempty"`
 	// Outcome.
-	Outcome   string        `json:"outcome"` // allowed+success | denied | failed
-	Status    int           `json:"status"`
-	ErrorCode string        `json:"errorCode,omitempty"`
-	BytesIn   int64         `json:"bytesIn,omitempty"`
-	BytesOut  int64         `json:"bytesOut,omitempty"`
-	Duration  time.Duration `json:"durationNs"`
+	Outcome   string `json:"outcome"` // allowed+success | denied | failed
+	Status    int    `json:"status"`
+	ErrorCode string `json:"errorCode,omitempty"`
+	// ErrorMessage is the message the client was sent with ErrorCode.
+	ErrorMessage string        `json:"errorMessage,omitempty"`
+	BytesIn      int64         `json:"bytesIn,omitempty"`
+	BytesOut     int64         `json:"bytesOut,omitempty"`
+	Duration     time.Duration `json:"durationNs"`
+}
+
+// Session is what CloudTrail's userIdentity.sessionContext says of
+// temporary credentials.
+type Session struct {
+	CreationDate     time.Time `json:"creationDate"`
+	MFAAuthenticated bool      `json:"mfaAuthenticated"`
+	// Issuer of a role session: the role.
+	IssuerType        string `json:"issuerType,omitempty"`
+	IssuerPrincipalID string `json:"issuerPrincipalId,omitempty"`
+	IssuerARN         string `json:"issuerArn,omitempty"`
+	IssuerAccountID   string `json:"issuerAccountId,omitempty"`
+	IssuerUserName    string `json:"issuerUserName,omitempty"`
+	SourceIdentity    string `json:"sourceIdentity,omitempty"`
 }
 
 // Outcomes.

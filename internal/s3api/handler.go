@@ -374,6 +374,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			ev.Outcome = audit.OutcomeSuccess
 		}
 	}
+	h.describeForTrail(r, sw, rq)
 	if h.cfg.Audit != nil {
 		if err := h.cfg.Audit.Record(h.auditContext(r, rq, sw, cr, start), ev); err != nil {
 			h.log.Error("audit record failed", "err", err, "request_id", rq.id)
@@ -697,6 +698,7 @@ func (h *Handler) writeError(w *statusWriter, r *http.Request, rq *request, err 
 			w.Header().Add(k, v)
 		}
 	}
+	rq.ev.ErrorMessage = e.Message
 	if e.Status == http.StatusNotModified || r.Method == http.MethodHead {
 		w.Header().Del("Content-Type")
 		w.WriteHeader(e.Status)
@@ -720,6 +722,7 @@ func (h *Handler) writeError(w *statusWriter, r *http.Request, rq *request, err 
 		body = encodeError(e, r, rq, h.hostID)
 		w.Header().Set("Content-Type", "application/xml")
 	}
+	rq.ev.ErrorMessage = e.Message
 	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(e.Status)
 	_, _ = w.Write(body)

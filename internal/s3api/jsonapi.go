@@ -57,7 +57,7 @@ func init() {
 	handlers[OpKMS] = (*Handler).serveJSON
 }
 
-func (o Op) isJSON() bool { return o == OpKMS }
+func (o Op) isJSON() bool { return o == OpKMS || o == OpCloudTrail }
 
 // serviceOp is the Op of a request whose credential scope names a
 // non-S3 service.
@@ -67,6 +67,8 @@ func serviceOp(svc string) Op {
 		return OpSTS
 	case "kms":
 		return OpKMS
+	case "cloudtrail":
+		return OpCloudTrail
 	}
 	return OpIAM
 }
@@ -101,6 +103,7 @@ func (h *Handler) serveJSON(w http.ResponseWriter, r *http.Request, rq *request)
 	if int64(len(body)) > kmsMaxBody {
 		return jsonError("ValidationException", http.StatusRequestEntityTooLarge, "The request body is too large.")
 	}
+	rq.ev.RequestParameters = jsonParameters(body)
 	req, err := svc.Requirement(r.Context(), op, body, rq.principal)
 	if err != nil {
 		return err
@@ -130,6 +133,11 @@ func (h *Handler) serveJSON(w http.ResponseWriter, r *http.Request, rq *request)
 		rq.ev.Resource = res.Resource
 	}
 	rq.ev.ErrorCode = res.ErrorCode
+	if res.ErrorCode != "" {
+		var e struct{ Message string }
+		_ = json.Unmarshal(res.Body, &e)
+		rq.ev.ErrorMessage = e.Message
+	}
 	if res.Denied {
 		rq.ev.Outcome = audit.OutcomeDenied
 	}

@@ -84,7 +84,8 @@ const (
 	OpAdminAnalyze
 	OpIAM // Query protocol
 	OpSTS
-	OpKMS // JSON protocol
+	OpKMS        // JSON protocol
+	OpCloudTrail // JSON protocol
 	numAllOps
 )
 

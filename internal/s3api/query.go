@@ -73,7 +73,7 @@ func queryServiceOf(r *http.Request) string {
 		return ""
 	}
 	switch parts[3] {
-	case "iam", "sts", "kms":
+	case "iam", "sts", "kms", "cloudtrail":
 		return parts[3]
 	}
 	return ""
@@ -89,6 +89,8 @@ func (o Op) service() string {
 		return "sts"
 	case o == OpKMS:
 		return "kms"
+	case o == OpCloudTrail:
+		return "cloudtrail"
 	case o.isAdmin():
 		return adminService
 	}
@@ -132,6 +134,7 @@ func (h *Handler) serveQuery(w http.ResponseWriter, r *http.Request, rq *request
 	if a := form.Get("Action"); a != "" {
 		rq.ev.Operation = a
 	}
+	rq.ev.RequestParameters = queryParameters(form)
 	req, err := svc.Requirement(r.Context(), form, rq.principal)
 	if err != nil {
 		return err
@@ -155,6 +158,7 @@ func (h *Handler) serveQuery(w http.ResponseWriter, r *http.Request, rq *request
 	// the role's trust policy) with the same condition keys.
 	ctx := context.WithValue(r.Context(), queryCondKey{}, h.conditionContext(r, rq))
 	status, body := svc.Serve(ctx, rq.principal, form, rq.id)
+	describeQueryError(rq.ev, status, body)
 	w.Header().Set("Content-Type", "text/xml")
 	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(status)

@@ -27,6 +27,7 @@ import (
 	"github.com/coffer-io/coffer/internal/audit"
 	"github.com/coffer-io/coffer/internal/auth/authn"
 	"github.com/coffer-io/coffer/internal/authz"
+	"github.com/coffer-io/coffer/internal/cloudtrailapi"
 	"github.com/coffer-io/coffer/internal/iam"
 	"github.com/coffer-io/coffer/internal/iamapi"
 	"github.com/coffer-io/coffer/internal/kms"
@@ -83,6 +84,10 @@ type Options struct {
 	// InsecureDisableEncryptionAtRest writes new object data in clear.
 	// It exists only to measure what encryption costs.
 	InsecureDisableEncryptionAtRest bool
+
+	// Trail configures the CloudTrail trail (journal durability,
+	// delivery and digest intervals, the local copy directory).
+	Trail TrailOptions
 }
 
 type adminService struct {
@@ -187,6 +192,13 @@ func Run(ctx context.Context, o Options, out io.Writer) error {
 	defer sink.Close()
 
 	svc := objects.New(st.Meta, st.Blobs, dataClock.Now, log)
+	// The CloudTrail trail journals every request's records before the
+	// response leaves (see package trail) and delivers configured trails.
+	trails, err := openTrail(dir, o.Region, o.Trail, svc, log)
+	if err != nil {
+		return err
+	}
+	defer trails.Journal().Close()
 	o.RootKey.DataDir, o.RootKey.Logger = dir, log
 	keySource, err := rootkey.Open(o.RootKey)
 	if err != nil {
@@ -246,6 +258,9 @@ func Run(ctx context.Context, o Options, out io.Writer) error {
 	authorizer = &authz.Engine{Identity: users, Cache: &authz.PolicyCache{}, Log: log}
 	queryAPI := &iamapi.Handler{IAM: iamSvc, Accounts: st.Meta, Logger: log, Sessions: sessions, Authorizer: authorizer,
 		AccessHistory: auditHistory{path: filepath.Join(dir, "audit", "audit.log"), region: o.Region}}
+	// Every sink sees every event: the audit log, server access logs, the
+	// trail (which makes a request wait for its record's sync).
+	auditSink := auditSinks(audit.Multi{sink, accessLogs}, trails, o.Trail, log)
 	h := s3api.New(s3api.Config{
 		Region:         o.Region,
 		BaseDomains:    o.Domains,
@@ -254,14 +269,17 @@ func Run(ctx context.Context, o Options, out io.Writer) error {
 		Objects:        svc,
 		Keys:           &authn.Resolver{Store: st.Meta, Users: users, Sessions: sessions},
 		Authorizer:     authorizer,
-		Audit:          audit.Multi{sink, accessLogs},
+		Audit:          auditSink,
 		Admin:          &adminService{defaultID: acct.ID, accounts: &Accounts{Meta: st.Meta}, iam: iamSvc, auditLog: filepath.Join(dir, "audit", "audit.log")},
 		Query:          map[string]s3api.QueryService{"iam": queryAPI.IAMAPI(), "sts": queryAPI.STSAPI()},
-		JSON:           map[string]s3api.JSONService{"kms": (&kmsapi.Handler{KMS: keys, Region: o.Region, Logger: log}).API()},
-		Logger:         log,
-		KeyUse:         keyUse,
-		DataClock:      dataClock,
-		MFA:            rootMFA{iamSvc},
+		JSON: map[string]s3api.JSONService{
+			"kms":        (&kmsapi.Handler{KMS: keys, Region: o.Region, Logger: log}).API(),
+			"cloudtrail": (&cloudtrailapi.Handler{Trails: trails, Logger: log}).API(),
+		},
+		Logger:    log,
+		KeyUse:    keyUse,
+		DataClock: dataClock,
+		MFA:       rootMFA{iamSvc},
 	})
 	mux := http.NewServeMux()
 	// Health and metrics. Other components add their gauges to reg.
@@ -273,6 +291,7 @@ func Run(ctx context.Context, o Options, out io.Writer) error {
 		w.Header().Set("Content-Type", "text/plain; version=0.0.4")
 		h.Metrics().WritePrometheus(w)
 		reg.WritePrometheus(w)
+		trails.WritePrometheus(w)
 	})
 	if testRoutes != nil {
 		testRoutes(mux)
@@ -365,7 +384,7 @@ func Run(ctx context.Context, o Options, out io.Writer) error {
 	if o.LifecycleDay != lifecycle.DefaultDay {
 		log.Warn("lifecycle days are not 24 hours long: objects expire early; this setting is for tests", "lifecycle_day", o.LifecycleDay)
 	}
-	lc := &lifecycle.Worker{Objects: svc, Log: log, Audit: sink, Day: o.LifecycleDay, Limit: lifecycle.NewLimiter(o.LifecycleRate)}
+	lc := &lifecycle.Worker{Objects: svc, Log: log, Audit: auditSink, Day: o.LifecycleDay, Limit: lifecycle.NewLimiter(o.LifecycleRate)}
 	lcDone := make(chan struct{})
 	gcDone := make(chan struct{})
 	gcCtx, gcCancel := context.WithCancel(context.Background())
@@ -414,6 +433,8 @@ func Run(ctx context.Context, o Options, out io.Writer) error {
 			}
 		}
 	}()
+	trailDone := make(chan struct{})
+	go func() { defer close(trailDone); trails.Run(gcCtx) }()
 
 	// SIGHUP reloads the certificate files (and never stops the server,
 	// as it would by default).
@@ -451,6 +472,7 @@ func Run(ctx context.Context, o Options, out io.Writer) error {
 	<-gcDone
 	<-accessLogDone
 	<-lcDone
+	<-trailDone
 	// The listeners are drained: write the last uses before the stores
 	// close.
 	_ = keyUse.Close()
