@@ -31,25 +31,25 @@ const (
 
 // Item is one configuration item, as AWS Config's API returns it.
 type Item struct {
-	Version                      string            `json:"version"`
-	AccountID                    string            `json:"accountId"`
-	CaptureTime                  time.Time         `json:"-"`
-	Status                       string            `json:"configurationItemStatus"`
-	StateID                      string            `json:"configurationStateId"`
-	MD5Hash                      string            `json:"configurationItemMD5Hash"`
-	ARN                          string            `json:"arn"`
-	ResourceType                 string            `json:"resourceType"`
-	ResourceID                   string            `json:"resourceId"`
-	ResourceName                 string            `json:"resourceName,omitempty"`
-	Region                       string            `json:"awsRegion"`
-	AvailabilityZone             string            `json:"availabilityZone"`
-	ResourceCreationTime         time.Time         `json:"-"`
-	Tags                         map[string]string `json:"tags,omitempty"`
-	RelatedEvents                []string          `json:"relatedEvents"`
-	Relationships                []any             `json:"relationships"`
-	Configuration                string            `json:"configuration"`
-	SupplementaryConfiguration   map[string]string `json:"supplementaryConfiguration"`
-	RecordingFrequency           string            `json:"recordingFrequency"`
+	Version                    string            `json:"version"`
+	AccountID                  string            `json:"accountId"`
+	CaptureTime                time.Time         `json:"-"`
+	Status                     string            `json:"configurationItemStatus"`
+	StateID                    string            `json:"configurationStateId"`
+	MD5Hash                    string            `json:"configurationItemMD5Hash"`
+	ARN                        string            `json:"arn"`
+	ResourceType               string            `json:"resourceType"`
+	ResourceID                 string            `json:"resourceId"`
+	ResourceName               string            `json:"resourceName,omitempty"`
+	Region                     string            `json:"awsRegion"`
+	AvailabilityZone           string            `json:"availabilityZone"`
+	ResourceCreationTime       time.Time         `json:"-"`
+	Tags                       map[string]string `json:"tags,omitempty"`
+	RelatedEvents              []string          `json:"relatedEvents"`
+	Relationships              []any             `json:"relationships"`
+	Configuration              string            `json:"configuration"`
+	SupplementaryConfiguration map[string]string `json:"supplementaryConfiguration"`
+	RecordingFrequency         string            `json:"recordingFrequency"`
 }
 
 // Record is a stored item and the change that produced it.

@@ -16,8 +16,8 @@ const (
 
 // Stored forms, as the S3 layer writes them.
 const (
-	pabAllOn  = `<PublicAccessBlockConfiguration><BlockPublicAcls>true</BlockPublicAcls><IgnorePublicAcls>true</IgnorePublicAcls><BlockPublicPolicy>true</BlockPublicPolicy><RestrictPublicBuckets>true</RestrictPublicBuckets></PublicAccessBlockConfiguration>`
-	pabAllOff = `<PublicAccessBlockConfiguration><BlockPublicAcls>false</BlockPublicAcls><IgnorePublicAcls>false</IgnorePublicAcls><BlockPublicPolicy>false</BlockPublicPolicy><RestrictPublicBuckets>false</RestrictPublicBuckets></PublicAccessBlockConfiguration>`
+	pabAllOn       = `<PublicAccessBlockConfiguration><BlockPublicAcls>true</BlockPublicAcls><IgnorePublicAcls>true</IgnorePublicAcls><BlockPublicPolicy>true</BlockPublicPolicy><RestrictPublicBuckets>true</RestrictPublicBuckets></PublicAccessBlockConfiguration>`
+	pabAllOff      = `<PublicAccessBlockConfiguration><BlockPublicAcls>false</BlockPublicAcls><IgnorePublicAcls>false</IgnorePublicAcls><BlockPublicPolicy>false</BlockPublicPolicy><RestrictPublicBuckets>false</RestrictPublicBuckets></PublicAccessBlockConfiguration>`
 	aclPublicRead  = `{"g":[{"id":"` + canon + `","p":"FULL_CONTROL"},{"uri":"http://acs.amazonaws.com/groups/global/AllUsers","p":"READ"}]}`
 	aclPublicWrite = `{"g":[{"id":"` + canon + `","p":"FULL_CONTROL"},{"uri":"http://acs.amazonaws.com/groups/global/AllUsers","p":"WRITE"}]}`
 	aclOther       = `{"g":[{"id":"` + canon + `","p":"FULL_CONTROL"},{"id":"1111111111111111111111111111111111111111111111111111111111111111","p":"READ"}]}`
@@ -167,7 +167,7 @@ func TestManagedRules(t *testing.T) {
 			{"versioned without lifecycle", nil, bucket(versioning("Enabled", "")), NonCompliant},
 			{"versioned with lifecycle", nil, bucket(versioning("Enabled", ""), cfg("lifecycle", lifecycle30)), Compliant},
 		},
-		"S3_BUCKET_REPLICATION_ENABLED": {{"no replication", nil, bucket(), NonCompliant}},
+		"S3_BUCKET_REPLICATION_ENABLED":  {{"no replication", nil, bucket(), NonCompliant}},
 		"S3_EVENT_NOTIFICATIONS_ENABLED": {{"no notifications", nil, bucket(), NonCompliant}},
 	}
 	acctItem := func(settings string) *configrec.Item {
