@@ -33,6 +33,10 @@ type cli struct {
 	Fsck    fsckCmd    `cmd:"" help:"Check (and repair) an offline data directory."`
 	Analyze analyzeCmd `cmd:"" help:"Report public and cross-account access to buckets, and overly broad policy statements."`
 	Version versionCmd `cmd:"" help:"Print the version."`
+
+	// Configuration history and compliance (compliance.go).
+	ConfigHistory configCmd     `cmd:"" name:"config" help:"Query the configuration recorder of a running server."`
+	Compliance    complianceCmd `cmd:"" help:"Compliance rules of a running server: reports and the conformance pack."`
 }
 
 type serverCmd struct {
@@ -55,6 +59,8 @@ type serverCmd struct {
 	// Encryption at rest: where the KMS root key lives (keys.go).
 	rootKeyFlags
 	InsecureDisableEncryptionAtRest bool `name:"insecure-disable-encryption-at-rest" help:"Write new object data unencrypted. Only for measuring the cost of encryption; never for real data." hidden:""`
+	// Configuration recorder, compliance rules, alerts (compliance.go).
+	complianceFlags
 }
 
 func logger(level string) *slog.Logger {
@@ -80,6 +86,10 @@ func (c *serverCmd) Run() error {
 		}
 		proxies = append(proxies, p.Masked())
 	}
+	comp, err := c.complianceFlags.options()
+	if err != nil {
+		return err
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	return server.Run(ctx, server.Options{
@@ -89,6 +99,7 @@ func (c *serverCmd) Run() error {
 		PprofAddress: c.PprofAddress, NetworkEndpoints: networks, TrustedProxies: proxies,
 		RootKey:                         c.rootKeyConfig(c.Data),
 		InsecureDisableEncryptionAtRest: c.InsecureDisableEncryptionAtRest,
+		Compliance:                      comp,
 	}, os.Stdout)
 }
 

@@ -57,7 +57,7 @@ func init() {
 	handlers[OpKMS] = (*Handler).serveJSON
 }
 
-func (o Op) isJSON() bool { return o == OpKMS }
+func (o Op) isJSON() bool { return o == OpKMS || o == OpConfig }
 
 // serviceOp is the Op of a request whose credential scope names a
 // non-S3 service.
@@ -67,6 +67,8 @@ func serviceOp(svc string) Op {
 		return OpSTS
 	case "kms":
 		return OpKMS
+	case "config":
+		return OpConfig
 	}
 	return OpIAM
 }

@@ -82,6 +82,7 @@ const (
 	OpIAM // Query protocol
 	OpSTS
 	OpKMS // JSON protocol
+	OpConfig
 	numAllOps
 )
 

@@ -73,7 +73,7 @@ func queryServiceOf(r *http.Request) string {
 		return ""
 	}
 	switch parts[3] {
-	case "iam", "sts", "kms":
+	case "iam", "sts", "kms", "config":
 		return parts[3]
 	}
 	return ""
@@ -89,6 +89,8 @@ func (o Op) service() string {
 		return "sts"
 	case o == OpKMS:
 		return "kms"
+	case o == OpConfig:
+		return "config"
 	case o.isAdmin():
 		return adminService
 	}

@@ -70,6 +70,9 @@ type Options struct {
 	// InsecureDisableEncryptionAtRest writes new object data in clear.
 	// It exists only to measure what encryption costs.
 	InsecureDisableEncryptionAtRest bool
+	// Compliance configures the configuration recorder, the rules and
+	// alerting (compliance.go).
+	Compliance ComplianceOptions
 }
 
 type adminService struct {
@@ -162,6 +165,13 @@ func Run(ctx context.Context, o Options, out io.Writer) error {
 		return err
 	}
 	defer sink.Close()
+	comp, err := startCompliance(dir, o.Region, st.Meta, o.Compliance, log)
+	if err != nil {
+		return err
+	}
+	defer comp.close()
+	auditSink := audit.Multi(append([]audit.Sink{sink}, comp.sinks()...))
+	comp.setAudit(auditSink, st.Meta, log)
 
 	svc := objects.New(st.Meta, st.Blobs, dataClock.Now, log)
 	o.RootKey.DataDir, o.RootKey.Logger = dir, log
@@ -214,10 +224,10 @@ func Run(ctx context.Context, o Options, out io.Writer) error {
 		Objects:        svc,
 		Keys:           &authn.Resolver{Store: st.Meta, Users: users, Sessions: sessions},
 		Authorizer:     authorizer,
-		Audit:          sink,
+		Audit:          auditSink,
 		Admin:          &adminService{defaultID: acct.ID, accounts: &Accounts{Meta: st.Meta}},
 		Query:          map[string]s3api.QueryService{"iam": queryAPI.IAMAPI(), "sts": queryAPI.STSAPI()},
-		JSON:           map[string]s3api.JSONService{"kms": (&kmsapi.Handler{KMS: keys, Region: o.Region, Logger: log}).API()},
+		JSON:           map[string]s3api.JSONService{"kms": (&kmsapi.Handler{KMS: keys, Region: o.Region, Logger: log}).API(), "config": comp.api},
 		Logger:         log,
 		KeyUse:         keyUse,
 		DataClock:      dataClock,
@@ -231,6 +241,7 @@ func Run(ctx context.Context, o Options, out io.Writer) error {
 	mux.HandleFunc("GET /_coffer/metrics", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; version=0.0.4")
 		h.Metrics().WritePrometheus(w)
+		comp.writeMetrics(w)
 	})
 	if testRoutes != nil {
 		testRoutes(mux)
