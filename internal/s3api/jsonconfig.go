@@ -1,5 +1,8 @@
 package s3api
 
+// This file sorts after handler.go: its init must run after the one that
+// fills the handler table.
+
 // AWS Config (credential scope service "config", X-Amz-Target
 // StarlingDoveService.<Op>) is a JSON-protocol service like KMS; its
 // front door is internal/configapi.
