@@ -162,8 +162,8 @@ func Validate(r *Rule) error {
 			}
 		}
 		if m.check != nil {
-			if err := m.check(r.Params); err != nil {
-				return &ParamError{err.Error()}
+			if msg := m.check(r.Params); msg != "" {
+				return &ParamError{msg}
 			}
 		}
 	case OwnerCustom:

@@ -10,7 +10,6 @@ import (
 )
 
 type fakeRemediator struct {
-	mu   sync.Mutex
 	done chan string
 }
 

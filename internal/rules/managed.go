@@ -28,7 +28,7 @@ type Managed struct {
 	// Remediation names the safe fix, if any (see Remediation*).
 	Remediation string
 	eval        func(v *view, p map[string]string) (string, string)
-	check       func(p map[string]string) error
+	check       func(p map[string]string) string // the refusal message, "" if fine
 }
 
 // Remediations.
@@ -300,11 +300,11 @@ func init() {
 	register(&Managed{Identifier: "S3_BUCKET_DEFAULT_LOCK_ENABLED", Name: "s3-bucket-default-lock-enabled",
 		Params:      map[string]string{"mode": ""},
 		Description: "Checks that Object Lock is enabled (with the given default retention mode, if any).",
-		check: func(p map[string]string) error {
+		check: func(p map[string]string) string {
 			if m := p["mode"]; m != "" && m != "GOVERNANCE" && m != "COMPLIANCE" {
-				return fmt.Errorf("Value for mode parameter must be GOVERNANCE or COMPLIANCE.")
+				return "Value for mode parameter must be GOVERNANCE or COMPLIANCE."
 			}
-			return nil
+			return ""
 		},
 		eval: func(v *view, p map[string]string) (string, string) {
 			if v.lock == nil || v.lock.ObjectLockEnabled != "Enabled" {
@@ -322,21 +322,21 @@ func init() {
 	register(&Managed{Identifier: "S3_BUCKET_POLICY_NOT_MORE_PERMISSIVE", Name: "s3-bucket-policy-not-more-permissive",
 		Params:      map[string]string{"controlPolicy": ""},
 		Description: "Checks that the bucket policy grants other accounts nothing the control policy does not.",
-		check: func(p map[string]string) error {
+		check: func(p map[string]string) string {
 			if _, err := policy.Parse([]byte(p["controlPolicy"]), policy.Resource); err != nil || len(p["controlPolicy"]) > 1024 {
-				return fmt.Errorf("Value for controlPolicy parameter must be an Amazon S3 bucket policy.")
+				return "Value for controlPolicy parameter must be an Amazon S3 bucket policy."
 			}
-			return nil
+			return ""
 		},
 		eval: notMorePermissive})
 	register(&Managed{Identifier: "S3_BUCKET_BLACKLISTED_ACTIONS_PROHIBITED", Name: "s3-bucket-blacklisted-actions-prohibited",
 		Params:      map[string]string{"blacklistedActionPatterns": ""},
 		Description: "Checks that the bucket policy does not allow the listed actions to principals of other accounts.",
-		check: func(p map[string]string) error {
+		check: func(p map[string]string) string {
 			if len(csv(p["blacklistedActionPatterns"])) == 0 {
-				return fmt.Errorf("Value for blacklistedActionPatterns parameter is required.")
+				return "Value for blacklistedActionPatterns parameter is required."
 			}
-			return nil
+			return ""
 		},
 		eval: func(v *view, p map[string]string) (string, string) {
 			if v.policy == nil {
@@ -365,15 +365,15 @@ func init() {
 	register(&Managed{Identifier: "S3_LIFECYCLE_POLICY_CHECK", Name: "s3-lifecycle-policy-check",
 		Params:      map[string]string{"targetTransitionDays": "", "targetExpirationDays": "", "targetTransitionStorageClass": "", "targetPrefix": "", "bucketNames": ""},
 		Description: "Checks that an enabled lifecycle rule exists (matching the given parameters).",
-		check: func(p map[string]string) error {
+		check: func(p map[string]string) string {
 			for _, k := range []string{"targetTransitionDays", "targetExpirationDays"} {
 				if s := p[k]; s != "" {
 					if n, err := strconv.Atoi(s); err != nil || n < 1 {
-						return fmt.Errorf("Value for %s parameter must be a positive integer.", k)
+						return fmt.Sprintf("Value for %s parameter must be a positive integer.", k)
 					}
 				}
 			}
-			return nil
+			return ""
 		},
 		eval: func(v *view, p map[string]string) (string, string) {
 			if names := csv(p["bucketNames"]); len(names) > 0 && !contains(names, v.it.ResourceID) {

@@ -82,7 +82,8 @@ func (s *Store) Latest(_ context.Context, k configrec.ResourceKey) (*configrec.R
 	err := s.db.View(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bItems).Cursor()
 		end := append(append([]byte(nil), p[:len(p)-1]...), 1)
-		key, v := c.Seek(end)
+		var v []byte
+		key, _ := c.Seek(end)
 		if key == nil {
 			key, v = c.Last()
 		} else {
