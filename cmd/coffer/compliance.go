@@ -127,8 +127,40 @@ func (c *configHistoryCmd) Run() error {
 }
 
 type complianceCmd struct {
-	Report complianceReportCmd `cmd:"" help:"Report every rule's verdict on every resource: a table on standard output, JSON and Markdown files."`
-	Pack   compliancePackCmd   `cmd:"" help:"Install the built-in CIS / Security Hub S3 conformance pack."`
+	Report  complianceReportCmd  `cmd:"" help:"Report every rule's verdict on every resource: a table on standard output, JSON and Markdown files."`
+	Pack    compliancePackCmd    `cmd:"" help:"Install the built-in CIS / Security Hub S3 conformance pack."`
+	History complianceHistoryCmd `cmd:"" help:"Show when rules' verdicts on resources changed."`
+}
+
+type complianceHistoryCmd struct {
+	Rule string `arg:"" optional:"" help:"Rule name (all rules if omitted)."`
+	remoteFlags
+}
+
+func (c *complianceHistoryCmd) Run() error {
+	var out struct {
+		EvaluationResults []struct {
+			EvaluationResultIdentifier struct {
+				EvaluationResultQualifier struct{ ConfigRuleName, ResourceId string }
+			}
+			ComplianceType, Annotation string
+			ResultRecordedTime         float64
+		}
+	}
+	in := map[string]string{}
+	if c.Rule != "" {
+		in["ConfigRuleName"] = c.Rule
+	}
+	if err := c.configCall("GetComplianceHistory", in, &out); err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "RECORDED\tRULE\tRESOURCE\tCOMPLIANCE\tANNOTATION")
+	for _, e := range out.EvaluationResults {
+		q := e.EvaluationResultIdentifier.EvaluationResultQualifier
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", epochTime(e.ResultRecordedTime).Format(time.RFC3339), q.ConfigRuleName, q.ResourceId, e.ComplianceType, e.Annotation)
+	}
+	return tw.Flush()
 }
 
 type compliancePackCmd struct {

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/coffer-io/coffer/internal/audit"
@@ -40,9 +41,10 @@ type Recorder struct {
 	listeners []ChangeFunc
 	owners    map[string]string // bucket → owning account, for deletions
 
-	work chan job
-	stop chan struct{}
-	done chan struct{}
+	work   chan job
+	stop   chan struct{}
+	done   chan struct{}
+	resync atomic.Bool // a full resync is queued for dropped work
 }
 
 type job struct {
@@ -100,8 +102,10 @@ func (r *Recorder) enqueue(j job) {
 	select {
 	case r.work <- j:
 	default:
-		// Full: a whole resync later catches every change dropped now.
-		go func() { r.work <- job{all: true, op: "Resync"} }()
+		// Full: one whole resync later catches every change dropped now.
+		if r.resync.CompareAndSwap(false, true) {
+			go func() { r.work <- job{all: true, op: "Resync"} }()
+		}
 	}
 }
 
@@ -169,6 +173,7 @@ func (r *Recorder) do(ctx context.Context, j job) {
 	var err error
 	switch {
 	case j.all:
+		r.resync.Store(false)
 		err = r.syncAll(ctx, j)
 	case j.bucket == "":
 		err = r.syncAccount(ctx, j.account, j)
@@ -240,7 +245,7 @@ func (r *Recorder) recordBucket(ctx context.Context, b *meta.Bucket, j job) erro
 	r.mu.Lock()
 	r.owners[b.Name] = b.Owner
 	r.mu.Unlock()
-	if !r.recording(ctx, b.Owner) {
+	if !r.recording(ctx, b.Owner, TypeBucket) {
 		return nil
 	}
 	canon := ""
@@ -255,7 +260,7 @@ func (r *Recorder) recordBucket(ctx context.Context, b *meta.Bucket, j job) erro
 }
 
 func (r *Recorder) syncAccount(ctx context.Context, account string, j job) error {
-	if account == "" || !r.recording(ctx, account) {
+	if account == "" || !r.recording(ctx, account, TypeAccountPAB) {
 		return nil
 	}
 	st, err := r.Source.GetAccountSettings(ctx, account)
@@ -270,7 +275,7 @@ func (r *Recorder) syncAccount(ctx context.Context, account string, j job) error
 }
 
 func (r *Recorder) recordDeleted(ctx context.Context, k ResourceKey, j job) error {
-	if !r.recording(ctx, k.Account) {
+	if !r.recording(ctx, k.Account, k.Type) {
 		return nil
 	}
 	prev, err := r.Store.Latest(ctx, k)

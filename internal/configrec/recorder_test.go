@@ -187,3 +187,25 @@ func TestRecorder(t *testing.T) {
 		}
 	}
 }
+
+func TestRecorderResourceTypes(t *testing.T) {
+	ctx := t.Context()
+	src := &fakeSource{buckets: map[string]*meta.Bucket{}, settings: map[string]*meta.AccountSettings{}}
+	st := configrec.NewMemoryStore()
+	rec := &configrec.Recorder{Store: st, Source: src, Region: "us-east-1"}
+	rec.Start(ctx)
+	defer rec.Close()
+	if err := rec.PutRecorder(ctx, acct, "only-account", "", false, []string{configrec.TypeAccountPAB}); err != nil {
+		t.Fatal(err)
+	}
+	s, _ := rec.State(ctx, acct)
+	if s.Name != "only-account" || !s.Recording {
+		t.Fatalf("state %+v", s)
+	}
+	src.set("b", func(*meta.Bucket) {})
+	rec.Record(ctx, event("CreateBucket", "b"))
+	rec.Flush()
+	if h, _ := st.History(ctx, configrec.ResourceKey{Account: acct, Type: configrec.TypeBucket, ID: "b"}, time.Time{}, time.Time{}); len(h) != 0 {
+		t.Fatalf("a bucket was recorded by a recorder of account settings only: %d items", len(h))
+	}
+}

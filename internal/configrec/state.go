@@ -54,9 +54,21 @@ func (r *Recorder) saveState(ctx context.Context, account string, s *RecorderSta
 	return r.Store.PutDoc(ctx, docRecorder, account, raw)
 }
 
-func (r *Recorder) recording(ctx context.Context, account string) bool {
+// recording reports whether the account's recorder records typ now.
+func (r *Recorder) recording(ctx context.Context, account, typ string) bool {
 	s, err := r.State(ctx, account)
-	return err == nil && s.Recording
+	if err != nil || !s.Recording {
+		return false
+	}
+	if s.AllSupported {
+		return true
+	}
+	for _, t := range s.ResourceTypes {
+		if t == typ {
+			return true
+		}
+	}
+	return false
 }
 
 // PutRecorder creates or updates the account's recorder (its name may

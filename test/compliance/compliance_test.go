@@ -420,9 +420,13 @@ func TestAutoRemediation(t *testing.T) {
 		t.Fatalf("policy after remediation: %s", pol.Policy)
 	}
 	// The remediations are in the configuration history, by the AWS
-	// Config service principal.
+	// Config service principal; the rule's verdicts in its history.
 	out := c.coffer("config", "history", "data")
 	if !strings.Contains(out, "config.amazonaws.com") {
 		t.Fatalf("history lacks the remediation:\n%s", out)
+	}
+	out = c.coffer("compliance", "history", "no-public-read")
+	if strings.Count(out, "no-public-read") != 3 || !strings.Contains(out, "NON_COMPLIANT") {
+		t.Fatalf("compliance history (want COMPLIANT, NON_COMPLIANT, COMPLIANT):\n%s", out)
 	}
 }
