@@ -94,7 +94,7 @@ func (h *Handler) serveJSON(w http.ResponseWriter, r *http.Request, rq *request)
 		// unlike object data under a signed hash, they must not cross
 		// the network in clear, so the plain-HTTP listener refuses them.
 		rq.ev.Outcome = audit.OutcomeDenied
-		return jsonError("AccessDeniedException", http.StatusBadRequest, "KMS requests must use HTTPS; this endpoint is plain HTTP.")
+		return jsonError("AccessDeniedException", http.StatusBadRequest, rq.op.jsonName()+" requests must use HTTPS; this endpoint is plain HTTP.")
 	}
 	body, err := readAll(rq)
 	if err != nil {

@@ -16,3 +16,11 @@ func init() {
 	opTable[OpConfig] = opInfo{name: "Config", action: "config:*", scope: scopeService, maxBody: configMaxBody}
 	handlers[OpConfig] = (*Handler).serveJSON
 }
+
+// jsonName names a JSON-protocol service in messages.
+func (o Op) jsonName() string {
+	if o == OpConfig {
+		return "AWS Config"
+	}
+	return "KMS"
+}
