@@ -114,3 +114,38 @@ func TestEngine(t *testing.T) {
 		t.Fatalf("second delete: %v", err)
 	}
 }
+
+// TestPeriodic: rules are evaluated on the schedule too (here a rule
+// stored without the evaluation PutRule does).
+func TestPeriodic(t *testing.T) {
+	ctx, cancel := context.WithCancel(t.Context())
+	st := configrec.NewMemoryStore()
+	st.PutRecord(ctx, &configrec.Record{Item: *bucket(), CaptureTime: time.Now()})
+	e := &Engine{Store: st, Region: "us-east-1"}
+	r := &Rule{Name: "v", Owner: OwnerAWS, Identifier: "S3_BUCKET_VERSIONING_ENABLED"}
+	if err := Validate(r); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.saveRule(ctx, owner, r); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { e.Run(ctx, 10*time.Millisecond); close(done) }()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		res, _ := e.Results(ctx, owner, "v")
+		if len(res) == 1 && res[0].Compliance == NonCompliant {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no periodic evaluation: %+v", res)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	cancel()
+	<-done
+	got, _ := e.GetRule(context.Background(), owner, "v")
+	if got.LastEvaluated.IsZero() {
+		t.Fatal("LastEvaluated not set")
+	}
+}

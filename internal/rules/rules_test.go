@@ -60,6 +60,12 @@ func bucket(mods ...mod) *configrec.Item {
 	return &it
 }
 
+// without removes a supplementary configuration key from an item.
+func without(it *configrec.Item, key string) *configrec.Item {
+	delete(it.SupplementaryConfiguration, key)
+	return it
+}
+
 func TestManagedRules(t *testing.T) {
 	type fixture struct {
 		name   string
@@ -99,6 +105,9 @@ func TestManagedRules(t *testing.T) {
 		"S3_BUCKET_SERVER_SIDE_ENCRYPTION_ENABLED": {
 			{"implicit SSE-S3", nil, bucket(), Compliant},
 			{"KMS", nil, bucket(cfg("encryption", encKMS)), Compliant},
+			// Every Coffer bucket has a default; an item without one (as
+			// AWS Config shows a bucket from before 2023) is not compliant.
+			{"no default encryption", nil, without(bucket(), configrec.SupEncryption), NonCompliant},
 		},
 		"S3_DEFAULT_ENCRYPTION_KMS": {
 			{"SSE-S3", nil, bucket(), NonCompliant},
