@@ -53,7 +53,7 @@ func TestErrors(t *testing.T) {
 	caller := &authn.Principal{AccountID: acct}
 	for _, c := range []struct {
 		op, body, code string
-		status    int
+		status         int
 	}{
 		{"Nope", `{}`, "UnknownOperationException", 400},
 		{"PutConfigRule", `{`, "SerializationException", 400},
