@@ -135,6 +135,18 @@ func TestRoundTrip(t *testing.T) {
 	if !strings.HasPrefix(call("PutConformancePack", `{"ConformancePackName":"cis","TemplateBody":"coffer:cis-securityhub-s3"}`)["ConformancePackArn"].(string), "arn:aws:config:us-east-1:"+acct+":conformance-pack/cis/") {
 		t.Fatal("pack ARN")
 	}
+	got = call("DescribeConfigRuleEvaluationStatus", `{"ConfigRuleNames":["v"]}`)
+	if st := got["ConfigRulesEvaluationStatus"].([]any)[0].(map[string]any); st["FirstEvaluationStarted"] != true {
+		t.Fatalf("evaluation status %v", st)
+	}
+	// Another account sees none of this.
+	other := &authn.Principal{AccountID: "222222222222"}
+	if res := h.Serve(t.Context(), other, "GetResourceConfigHistory", []byte(`{"resourceType":"AWS::S3::Bucket","resourceId":"data"}`), "r"); res.ErrorCode != "ResourceNotDiscoveredException" {
+		t.Fatalf("other account reads history: %d %s", res.Status, res.Body)
+	}
+	if res := h.Serve(t.Context(), other, "DescribeConfigRules", []byte(`{}`), "r"); string(res.Body) != `{"ConfigRules":[]}` {
+		t.Fatalf("other account sees rules: %s", res.Body)
+	}
 	got = call("DescribeConformancePacks", `{}`)
 	if len(got["ConformancePackDetails"].([]any)) != 1 {
 		t.Fatalf("packs %v", got)

@@ -18,6 +18,7 @@ func init() {
 	ops["DescribeComplianceByConfigRule"] = (*Handler).complianceByRule
 	ops["GetComplianceDetailsByConfigRule"] = (*Handler).complianceDetails
 	ops["DescribeComplianceByResource"] = (*Handler).complianceByResource
+	ops["DescribeConfigRuleEvaluationStatus"] = (*Handler).evaluationStatus
 	ops["PutConformancePack"] = (*Handler).putPack
 	ops["DescribeConformancePacks"] = (*Handler).describePacks
 	ops["DeleteConformancePack"] = (*Handler).deletePack
@@ -456,4 +457,26 @@ func (h *Handler) deletePack(c *call) (any, error) {
 	}
 	c.resource = in.ConformancePackName
 	return nil, h.Rules.DeletePack(c.ctx, c.account, in.ConformancePackName)
+}
+
+func (h *Handler) evaluationStatus(c *call) (any, error) {
+	var in struct{ ConfigRuleNames []string }
+	if err := decode(c.body, &in); err != nil {
+		return nil, err
+	}
+	rs, err := h.rulesNamed(c, in.ConfigRuleNames)
+	if err != nil {
+		return nil, err
+	}
+	out := []any{}
+	for _, r := range rs {
+		m := map[string]any{"ConfigRuleName": r.Name, "ConfigRuleArn": r.ARN, "ConfigRuleId": r.ID,
+			"FirstActivatedTime": epoch(r.Created), "FirstEvaluationStarted": !r.LastInvoked.IsZero()}
+		if !r.LastInvoked.IsZero() {
+			m["LastSuccessfulInvocationTime"] = epoch(r.LastInvoked)
+			m["LastSuccessfulEvaluationTime"] = epoch(r.LastEvaluated)
+		}
+		out = append(out, m)
+	}
+	return map[string]any{"ConfigRulesEvaluationStatus": out}, nil
 }

@@ -81,12 +81,13 @@ type cli struct {
 	t   *testing.T
 	srv *harness.Server
 	ctx context.Context
+	env []string // extra environment (another principal's keys)
 }
 
 func (c cli) run(args ...string) (string, error) {
 	all := append([]string{"--endpoint-url", c.srv.Endpoint, "--output", "json"}, args...)
 	cmd := exec.CommandContext(c.ctx, awsV2, all...)
-	cmd.Env = c.srv.Env()
+	cmd.Env = append(c.srv.Env(), c.env...)
 	out, err := cmd.CombinedOutput()
 	return string(out), err
 }
@@ -386,6 +387,40 @@ func TestConfigServiceWithAWSCLIv2(t *testing.T) {
 	if !strings.Contains(string(body), `coffer_noncompliant_resources{account="`+acct+`"}`) {
 		t.Fatalf("metrics lack coffer_noncompliant_resources:\n%s", body)
 	}
+
+	var evst struct {
+		ConfigRulesEvaluationStatus []struct {
+			ConfigRuleName         string
+			FirstEvaluationStarted bool
+		}
+	}
+	c.json(&evst, "configservice", "describe-config-rule-evaluation-status", "--config-rule-names", "no-public-read")
+	if len(evst.ConfigRulesEvaluationStatus) != 1 || !evst.ConfigRulesEvaluationStatus[0].FirstEvaluationStarted {
+		t.Fatalf("evaluation status %+v", evst)
+	}
+
+	// An IAM user needs config:* permissions like any other action.
+	var key struct{ AccessKey struct{ AccessKeyId, SecretAccessKey string } }
+	c.json(nil, "iam", "create-user", "--user-name", "auditor")
+	c.json(&key, "iam", "create-access-key", "--user-name", "auditor")
+	user := c
+	user.env = []string{"AWS_ACCESS_KEY_ID=" + key.AccessKey.AccessKeyId, "AWS_SECRET_ACCESS_KEY=" + key.AccessKey.SecretAccessKey}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		out, err := user.run("configservice", "describe-config-rules")
+		if err != nil && strings.Contains(out, "AccessDeniedException") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("IAM user without permissions: %v\n%s", err, out)
+		}
+	}
+	c.json(nil, "iam", "put-user-policy", "--user-name", "auditor", "--policy-name", "read-config", "--policy-document",
+		`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["config:Describe*","config:Get*"],"Resource":"*"}]}`)
+	user.json(&rules, "configservice", "describe-config-rules")
+	if len(rules.ConfigRules) != 3+14 { // three rules and the pack's
+		t.Fatalf("auditor sees %+v", rules)
+	}
+	user.fails("AccessDeniedException", "configservice", "delete-config-rule", "--config-rule-name", "versioned")
 
 	c.json(nil, "configservice", "delete-config-rule", "--config-rule-name", "versioned")
 	c.fails("NoSuchConfigRuleException", "configservice", "delete-config-rule", "--config-rule-name", "versioned")
