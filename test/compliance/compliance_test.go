@@ -400,7 +400,9 @@ func TestConfigServiceWithAWSCLIv2(t *testing.T) {
 	}
 
 	// An IAM user needs config:* permissions like any other action.
-	var key struct{ AccessKey struct{ AccessKeyId, SecretAccessKey string } }
+	var key struct {
+		AccessKey struct{ AccessKeyId, SecretAccessKey string }
+	}
 	c.json(nil, "iam", "create-user", "--user-name", "auditor")
 	c.json(&key, "iam", "create-access-key", "--user-name", "auditor")
 	user := c
