@@ -116,7 +116,7 @@ func configOp(e *audit.Event) bool {
 		return false
 	}
 	switch e.Service {
-	case "s3", "s3control", RemediationService:
+	case "s3", "s3control":
 	default:
 		return false
 	}
@@ -126,9 +126,6 @@ func configOp(e *audit.Event) bool {
 	}
 	return strings.HasPrefix(e.Operation, "Put") || strings.HasPrefix(e.Operation, "Delete") || e.Operation == "CreateBucket"
 }
-
-// RemediationService is the audit service of remediations.
-const RemediationService = "config"
 
 // Record implements audit.Sink.
 func (r *Recorder) Record(_ context.Context, e *audit.Event) error {

@@ -56,8 +56,9 @@ type compliance struct {
 }
 
 // remediator applies remediations through the S3 layer's own encoders and
-// records each as an audit event of the AWS Config service principal, so
-// the trail shows it and the recorder records the change it made.
+// records each as an S3 call by the AWS Config service principal (as AWS
+// shows a remediation: an S3 API call invoked by a service), so the trail
+// shows it and the recorder records the change it made.
 type remediator struct {
 	meta  meta.Store
 	audit audit.Sink
@@ -79,7 +80,7 @@ func (r *remediator) Remediate(ctx context.Context, what, account, bucket, rule 
 	}
 	var id [8]byte
 	_, _ = rand.Read(id[:])
-	ev := &audit.Event{Time: time.Now().UTC(), RequestID: hex.EncodeToString(id[:]), Service: configrec.RemediationService,
+	ev := &audit.Event{Time: time.Now().UTC(), RequestID: hex.EncodeToString(id[:]), Service: "s3",
 		Operation: op, PrincipalType: "AWSService", AccountID: account, PrincipalARN: "config.amazonaws.com",
 		Bucket: bucket, Resource: "arn:aws:s3:::" + bucket, UserAgent: "coffer-remediation/" + rule,
 		Outcome: audit.OutcomeSuccess, Status: http.StatusOK}
