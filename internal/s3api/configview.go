@@ -239,6 +239,11 @@ func RemediateSecureTransport(ctx context.Context, st meta.Store, bucket string)
 				stmts = []any{s}
 			}
 		}
+		for _, st := range stmts {
+			if m, ok := st.(map[string]any); ok && m["Sid"] == DenyInsecureTransportSid {
+				return nil // already there: a remediation never repeats itself
+			}
+		}
 		stmts = append(stmts, map[string]any{
 			"Sid": DenyInsecureTransportSid, "Effect": "Deny", "Principal": "*", "Action": "s3:*",
 			"Resource":  []string{"arn:aws:s3:::" + bucket, "arn:aws:s3:::" + bucket + "/*"},
