@@ -33,7 +33,6 @@ const (
 type Item struct {
 	Version                    string            `json:"version"`
 	AccountID                  string            `json:"accountId"`
-	CaptureTime                time.Time         `json:"-"`
 	Status                     string            `json:"configurationItemStatus"`
 	StateID                    string            `json:"configurationStateId"`
 	MD5Hash                    string            `json:"configurationItemMD5Hash"`
@@ -43,7 +42,6 @@ type Item struct {
 	ResourceName               string            `json:"resourceName,omitempty"`
 	Region                     string            `json:"awsRegion"`
 	AvailabilityZone           string            `json:"availabilityZone"`
-	ResourceCreationTime       time.Time         `json:"-"`
 	Tags                       map[string]string `json:"tags,omitempty"`
 	RelatedEvents              []string          `json:"relatedEvents"`
 	Relationships              []any             `json:"relationships"`
@@ -55,8 +53,8 @@ type Item struct {
 // Record is a stored item and the change that produced it.
 type Record struct {
 	Item Item `json:"item"`
-	// CaptureTime etc. travel here because Item's times are rendered by
-	// the API in its own format.
+	// The times live here, not in Item: the API renders them in its own
+	// format (seconds since the epoch).
 	CaptureTime  time.Time `json:"captureTime"`
 	CreationTime time.Time `json:"creationTime,omitzero"`
 	// ChangedBy is the principal ARN whose request changed the
@@ -199,7 +197,6 @@ func BucketItem(b *meta.Bucket, ownerCanonical string) Item {
 	it := newItem(b.Owner, TypeBucket, b.Name, b.Region)
 	it.ResourceName = b.Name
 	it.ARN = "arn:aws:s3:::" + b.Name
-	it.ResourceCreationTime = b.CreatedAt.UTC()
 	it.Configuration = mustJSON(map[string]any{
 		"name": b.Name, "owner": map[string]any{"displayName": nil, "id": ownerCanonical},
 		"creationDate": b.CreatedAt.UTC().Format("2006-01-02T15:04:05.000Z"),
