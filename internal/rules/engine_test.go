@@ -25,7 +25,14 @@ func TestEngine(t *testing.T) {
 	var alerts []Alert
 	rem := &fakeRemediator{done: make(chan string, 4)}
 	clock := time.Unix(1800000000, 0)
-	e := &Engine{Store: st, Region: "us-east-1", Now: func() time.Time { clock = clock.Add(time.Second); return clock },
+	var clockMu sync.Mutex
+	tick := func() time.Time {
+		clockMu.Lock()
+		defer clockMu.Unlock()
+		clock = clock.Add(time.Second)
+		return clock
+	}
+	e := &Engine{Store: st, Region: "us-east-1", Now: tick,
 		Alert: func(a Alert) { mu.Lock(); alerts = append(alerts, a); mu.Unlock() }, Remediator: rem}
 	put := func(it *configrec.Item) *configrec.Record {
 		prev, _ := st.Latest(ctx, configrec.ResourceKey{Account: it.AccountID, Type: it.ResourceType, ID: it.ResourceID})

@@ -51,6 +51,7 @@ type compliance struct {
 	alerts   *alerts.Dispatcher
 	spike    *alerts.SpikeDetector
 	api      s3api.JSONService
+	interval time.Duration
 	cancel   context.CancelFunc
 	done     chan struct{}
 }
@@ -97,8 +98,9 @@ func (r *remediator) Remediate(ctx context.Context, what, account, bucket, rule 
 }
 
 // startCompliance opens DIR/config.db and wires the recorder, the rules
-// and alerting. sinks must be added to the audit Multi; setAudit gives
-// them the Multi once it exists (remediations and alerts are audited).
+// and alerting. sinks must be added to the audit Multi; start hands them
+// the Multi once it exists (remediations and alerts are audited) and
+// starts the recorder and the periodic evaluation.
 func startCompliance(dir, region string, m meta.Store, o ComplianceOptions, log *slog.Logger) (*compliance, error) {
 	st, err := boltstore.Open(filepath.Join(dir, "config.db"))
 	if err != nil {
@@ -118,23 +120,25 @@ func startCompliance(dir, region string, m meta.Store, o ComplianceOptions, log 
 	c.recorder.OnChange(c.engine.OnChange)
 	c.spike = &alerts.SpikeDetector{Threshold: o.DeniedThreshold, Window: o.DeniedWindow, Send: c.alerts.Send}
 	c.api = (&configapi.Handler{Recorder: c.recorder, Store: st, Rules: c.engine, Region: region, Logger: log}).API()
-	ctx, cancel := context.WithCancel(context.Background())
-	c.cancel = cancel
-	c.recorder.Start(ctx)
-	go func() {
-		defer close(c.done)
-		c.engine.Run(ctx, o.RulesInterval)
-	}()
+	c.interval = o.RulesInterval
 	return c, nil
 }
 
 // sinks are the audit sinks of this part.
 func (c *compliance) sinks() []audit.Sink { return []audit.Sink{c.recorder, c.spike} }
 
-// setAudit hands the composed audit sink to remediations and alerts.
-func (c *compliance) setAudit(s audit.Sink, m meta.Store, log *slog.Logger) {
+// start hands the composed audit sink to remediations and alerts, then
+// starts the recorder (its baseline) and the periodic evaluation.
+func (c *compliance) start(s audit.Sink, m meta.Store, log *slog.Logger) {
 	c.alerts.Audit = s
 	c.engine.Remediator = &remediator{meta: m, audit: s, log: log}
+	ctx, cancel := context.WithCancel(context.Background())
+	c.cancel = cancel
+	c.recorder.Start(ctx)
+	go func() {
+		defer close(c.done)
+		c.engine.Run(ctx, c.interval)
+	}()
 }
 
 // writeMetrics appends the compliance metrics in Prometheus text format.
@@ -158,8 +162,10 @@ func (c *compliance) writeMetrics(w io.Writer) {
 // close stops the rules, the recorder and alert delivery (in that order:
 // each feeds the next), then the store.
 func (c *compliance) close() {
-	c.cancel()
-	<-c.done
+	if c.cancel != nil {
+		c.cancel()
+		<-c.done
+	}
 	c.recorder.Close()
 	c.alerts.Close()
 	c.store.Close()

@@ -171,7 +171,7 @@ func Run(ctx context.Context, o Options, out io.Writer) error {
 	}
 	defer comp.close()
 	auditSink := audit.Multi(append([]audit.Sink{sink}, comp.sinks()...))
-	comp.setAudit(auditSink, st.Meta, log)
+	comp.start(auditSink, st.Meta, log)
 
 	svc := objects.New(st.Meta, st.Blobs, dataClock.Now, log)
 	o.RootKey.DataDir, o.RootKey.Logger = dir, log
