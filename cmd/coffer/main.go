@@ -35,6 +35,10 @@ type cli struct {
 	CSE     cseCmd     `cmd:"" name:"cse" help:"Client-side encryption compatible with the Amazon S3 Encryption Client v2: encrypt and upload, download and decrypt."`
 	Trail   trailCmd   `cmd:"" help:"Look up the event history and validate trail log files."`
 	Version versionCmd `cmd:"" help:"Print the version."`
+
+	// Configuration history and compliance (compliance.go).
+	ConfigHistory configCmd     `cmd:"" name:"config" help:"Query the configuration recorder of a running server."`
+	Compliance    complianceCmd `cmd:"" help:"Compliance rules of a running server: reports and the conformance pack."`
 }
 
 type serverCmd struct {
@@ -63,6 +67,8 @@ type serverCmd struct {
 	// The CloudTrail trail (trail.go).
 	trailFlags
 	InsecureDisableEncryptionAtRest bool `name:"insecure-disable-encryption-at-rest" help:"Write new object data unencrypted. Only for measuring the cost of encryption; never for real data." hidden:""`
+	// Configuration recorder, compliance rules, alerts (compliance.go).
+	complianceFlags
 }
 
 func logger(level string) *slog.Logger {
@@ -88,6 +94,10 @@ func (c *serverCmd) Run() error {
 		}
 		proxies = append(proxies, p.Masked())
 	}
+	comp, err := c.complianceFlags.options()
+	if err != nil {
+		return err
+	}
 	// Zero means "the default" to server.Run; given here, it is a mistake.
 	switch {
 	case c.LifecycleInterval <= 0:
@@ -109,6 +119,7 @@ func (c *serverCmd) Run() error {
 		AccessLogInterval:               c.AccessLogInterval,
 		InsecureDisableEncryptionAtRest: c.InsecureDisableEncryptionAtRest,
 		Trail:                           c.trailOptions(),
+		Compliance:                      comp,
 	}, os.Stdout)
 }
 

@@ -57,8 +57,9 @@ func TestProtectSeesOnlyTheModel(t *testing.T) {
 }
 
 func TestOnlyTheCompositionRootKnowsConcreteStores(t *testing.T) {
-	concrete := []string{mod + "internal/storage/meta/bolt", mod + "internal/storage/blob/localfs"}
-	for _, pkg := range []string{"internal/s3api", "internal/objects", "internal/authz", "internal/auth/authn", "internal/audit", "internal/iam", "internal/iamapi", "internal/kms", "internal/kmsapi"} {
+	concrete := []string{mod + "internal/storage/meta/bolt", mod + "internal/storage/blob/localfs", mod + "internal/configrec/boltstore"}
+	for _, pkg := range []string{"internal/s3api", "internal/objects", "internal/authz", "internal/auth/authn", "internal/audit", "internal/iam", "internal/iamapi", "internal/kms", "internal/kmsapi",
+		"internal/configrec", "internal/rules", "internal/configapi", "internal/alerts"} {
 		for _, d := range deps(t, pkg) {
 			for _, c := range concrete {
 				if d == c {

@@ -56,6 +56,9 @@ var Paths = []Path{
 	{"internal/storage/meta/bolt.removeNull", "remove", inStore},
 	{"internal/storage/meta/bolt.DeleteBucket", "DeleteBucket", empty},
 	{"internal/storage/meta/bolt.del", "Delete", "bbolt key deletion; on version indexes only from remove (checked by TestVersionIndexDeletes)"},
+	// Deletions of other records, which hold no object versions or data.
+	{"internal/cloudtrailapi.serve", "Delete", "DeleteTrail: removes a trail's configuration; delivered log files are objects and stay guarded"},
+	{"internal/configrec/boltstore.DeleteDoc", "Delete", "configuration-history database (config.db): holds no object versions or data"},
 	// Fault injection wraps a blob store for tests; it deletes what its
 	// caller asks.
 	{"internal/storage/blob/faultfs.Delete", "Delete", "delegates to the wrapped blob store"},

@@ -57,7 +57,7 @@ func init() {
 	handlers[OpKMS] = (*Handler).serveJSON
 }
 
-func (o Op) isJSON() bool { return o == OpKMS || o == OpCloudTrail }
+func (o Op) isJSON() bool { return o == OpKMS || o == OpCloudTrail || o == OpConfig }
 
 // serviceOp is the Op of a request whose credential scope names a
 // non-S3 service.
@@ -69,6 +69,8 @@ func serviceOp(svc string) Op {
 		return OpKMS
 	case "cloudtrail":
 		return OpCloudTrail
+	case "config":
+		return OpConfig
 	}
 	return OpIAM
 }
@@ -94,7 +96,7 @@ func (h *Handler) serveJSON(w http.ResponseWriter, r *http.Request, rq *request)
 		// unlike object data under a signed hash, they must not cross
 		// the network in clear, so the plain-HTTP listener refuses them.
 		rq.ev.Outcome = audit.OutcomeDenied
-		return jsonError("AccessDeniedException", http.StatusBadRequest, "KMS requests must use HTTPS; this endpoint is plain HTTP.")
+		return jsonError("AccessDeniedException", http.StatusBadRequest, rq.op.jsonName()+" requests must use HTTPS; this endpoint is plain HTTP.")
 	}
 	body, err := readAll(rq)
 	if err != nil {

@@ -86,6 +86,7 @@ const (
 	OpSTS
 	OpKMS        // JSON protocol
 	OpCloudTrail // JSON protocol
+	OpConfig     // JSON protocol
 	numAllOps
 )
 

@@ -73,7 +73,7 @@ func queryServiceOf(r *http.Request) string {
 		return ""
 	}
 	switch parts[3] {
-	case "iam", "sts", "kms", "cloudtrail":
+	case "iam", "sts", "kms", "cloudtrail", "config":
 		return parts[3]
 	}
 	return ""
@@ -91,6 +91,8 @@ func (o Op) service() string {
 		return "kms"
 	case o == OpCloudTrail:
 		return "cloudtrail"
+	case o == OpConfig:
+		return "config"
 	case o.isAdmin():
 		return adminService
 	}

@@ -88,6 +88,9 @@ type Options struct {
 	// Trail configures the CloudTrail trail (journal durability,
 	// delivery and digest intervals, the local copy directory).
 	Trail TrailOptions
+	// Compliance configures the configuration recorder, the rules and
+	// alerting (compliance.go).
+	Compliance ComplianceOptions
 }
 
 type adminService struct {
@@ -190,6 +193,11 @@ func Run(ctx context.Context, o Options, out io.Writer) error {
 		return err
 	}
 	defer sink.Close()
+	comp, err := startCompliance(dir, o.Region, st.Meta, o.Compliance, log)
+	if err != nil {
+		return err
+	}
+	defer comp.close()
 
 	svc := objects.New(st.Meta, st.Blobs, dataClock.Now, log)
 	// The CloudTrail trail journals every request's records before the
@@ -259,8 +267,10 @@ func Run(ctx context.Context, o Options, out io.Writer) error {
 	queryAPI := &iamapi.Handler{IAM: iamSvc, Accounts: st.Meta, Logger: log, Sessions: sessions, Authorizer: authorizer,
 		AccessHistory: auditHistory{path: filepath.Join(dir, "audit", "audit.log"), region: o.Region}}
 	// Every sink sees every event: the audit log, server access logs, the
-	// trail (which makes a request wait for its record's sync).
-	auditSink := auditSinks(audit.Multi{sink, accessLogs}, trails, o.Trail, log)
+	// configuration recorder and alerting, and the trail (which makes a
+	// request wait for its record's sync).
+	auditSink := auditSinks(audit.Multi(append([]audit.Sink{sink, accessLogs}, comp.sinks()...)), trails, o.Trail, log)
+	comp.start(auditSink, st.Meta, log)
 	h := s3api.New(s3api.Config{
 		Region:         o.Region,
 		BaseDomains:    o.Domains,
@@ -275,6 +285,7 @@ func Run(ctx context.Context, o Options, out io.Writer) error {
 		JSON: map[string]s3api.JSONService{
 			"kms":        (&kmsapi.Handler{KMS: keys, Region: o.Region, Logger: log}).API(),
 			"cloudtrail": (&cloudtrailapi.Handler{Trails: trails, Logger: log}).API(),
+			"config":     comp.api,
 		},
 		Logger:    log,
 		KeyUse:    keyUse,
@@ -292,6 +303,7 @@ func Run(ctx context.Context, o Options, out io.Writer) error {
 		h.Metrics().WritePrometheus(w)
 		reg.WritePrometheus(w)
 		trails.WritePrometheus(w)
+		comp.writeMetrics(w)
 	})
 	if testRoutes != nil {
 		testRoutes(mux)
