@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/coffer-io/coffer/internal/fsutil"
 	"io/fs"
 	"os"
 )
@@ -59,7 +60,7 @@ func (f *File) Load(context.Context) ([]byte, error) {
 
 // Store implements Provider: the file is written atomically, 0600.
 func (f *File) Store(_ context.Context, key []byte) error {
-	if err := writeFileAtomic(f.Path, []byte(Encode(key)+"\n"), 0o600); err != nil {
+	if err := fsutil.WriteFileAtomic(f.Path, []byte(Encode(key)+"\n"), 0o600); err != nil {
 		return fmt.Errorf("writing the root key: %w", err)
 	}
 	return nil

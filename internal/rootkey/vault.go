@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/coffer-io/coffer/internal/fsutil"
 	"io"
 	"io/fs"
 	"log/slog"
@@ -187,7 +188,7 @@ func (v *Vault) rewrap(ctx context.Context, ct string, ver int) {
 	if !ok || nv <= ver {
 		return
 	}
-	if err := writeFileAtomic(v.cfg.WrappedFile, []byte(out.Ciphertext+"\n"), 0o600); err != nil {
+	if err := fsutil.WriteFileAtomic(v.cfg.WrappedFile, []byte(out.Ciphertext+"\n"), 0o600); err != nil {
 		v.log.Warn("could not write the rewrapped root key (the old one still works)", "path", v.cfg.WrappedFile, "err", err)
 		return
 	}
@@ -211,7 +212,7 @@ func (v *Vault) Store(ctx context.Context, key []byte) error {
 	if !same {
 		return errors.New("vault: decrypting the wrapped root key did not give it back; it was not stored")
 	}
-	if err := writeFileAtomic(v.cfg.WrappedFile, []byte(ct+"\n"), 0o600); err != nil {
+	if err := fsutil.WriteFileAtomic(v.cfg.WrappedFile, []byte(ct+"\n"), 0o600); err != nil {
 		return fmt.Errorf("writing the wrapped root key: %w", err)
 	}
 	return nil

@@ -5,7 +5,6 @@ import (
 	"encoding/xml"
 	"net/http"
 
-	"github.com/coffer-io/coffer/internal/checksum"
 	"github.com/coffer-io/coffer/internal/s3api/s3err"
 	"github.com/coffer-io/coffer/internal/storage/meta"
 )
@@ -118,27 +117,8 @@ func (h *Handler) putBucketEncryption(w http.ResponseWriter, r *http.Request, rq
 	if _, err := needBucket(rq); err != nil {
 		return err
 	}
-	md5want, err := contentMD5(r.Header)
+	body, err := checkedDoc(rq, r.Header)
 	if err != nil {
-		return err
-	}
-	cr, err := parseChecksumRequest(r.Header)
-	if err != nil {
-		return err
-	}
-	if md5want == nil && (cr == nil || (cr.value == nil && cr.trailer == "")) {
-		return s3err.InvalidRequest.WithMessage("Missing required header for this request: Content-Md5 OR x-amz-checksum-*")
-	}
-	body, err := readAll(rq)
-	if err != nil {
-		return err
-	}
-	hs, err := checksum.NewMultiHasher(checksumAlgs(cr)...)
-	if err != nil {
-		return err
-	}
-	hs.Write(body)
-	if err := verifyChecksums(md5want, cr, rq.trailers)(hs); err != nil {
 		return err
 	}
 	var c encConfig

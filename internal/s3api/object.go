@@ -521,27 +521,8 @@ func (h *Handler) deleteObjects(w http.ResponseWriter, r *http.Request, rq *requ
 	if err != nil {
 		return err
 	}
-	md5want, err := contentMD5(r.Header)
+	body, err := checkedDoc(rq, r.Header)
 	if err != nil {
-		return err
-	}
-	cr, err := parseChecksumRequest(r.Header)
-	if err != nil {
-		return err
-	}
-	if md5want == nil && cr == nil {
-		return s3err.InvalidRequest.WithMessage("Missing required header for this request: Content-Md5 OR x-amz-checksum-*")
-	}
-	body, err := readAll(rq)
-	if err != nil {
-		return err
-	}
-	hs, err := checksum.NewMultiHasher(checksumAlgs(cr)...)
-	if err != nil {
-		return err
-	}
-	hs.Write(body)
-	if err := verifyChecksums(md5want, cr, rq.trailers)(hs); err != nil {
 		return err
 	}
 	var req deleteRequest

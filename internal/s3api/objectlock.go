@@ -240,7 +240,7 @@ type legalHoldXML struct {
 
 // checkedDoc reads a request document that AWS requires Content-MD5 or a
 // checksum for (the Object Lock configuration, retention and legal hold
-// calls) and verifies it.
+// calls, PutBucketEncryption, DeleteObjects) and verifies it.
 func checkedDoc(rq *request, hdr http.Header) ([]byte, error) {
 	md5want, err := contentMD5(hdr)
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/coffer-io/coffer/internal/fsutil"
 	"math/big"
 	"regexp"
 	"strings"
@@ -131,7 +132,7 @@ func bootstrap(ctx context.Context, st *Stores, credPath string) (*meta.Account,
 	// between leaves a file the next start overwrites, never an account
 	// whose root key nobody knows.
 	acct, key := newAccount(DefaultAccountName, time.Now().UTC())
-	if err := writeFileAtomic(credPath, []byte(CredentialsSection("default", key)), 0o600); err != nil {
+	if err := fsutil.WriteFileAtomic(credPath, []byte(CredentialsSection("default", key)), 0o600); err != nil {
 		return nil, false, fmt.Errorf("writing %s: %w", credPath, err)
 	}
 	if err := st.Meta.CreateAccount(ctx, acct, key); err != nil {

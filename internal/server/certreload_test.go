@@ -6,6 +6,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/pem"
+	"github.com/coffer-io/coffer/internal/fsutil"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -48,10 +49,10 @@ func TestCertReloader(t *testing.T) {
 	certFile, keyFile := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
 	install := func(c, k []byte) {
 		t.Helper()
-		if err := writeFileAtomic(certFile, c, 0o644); err != nil {
+		if err := fsutil.WriteFileAtomic(certFile, c, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		if err := writeFileAtomic(keyFile, k, 0o600); err != nil {
+		if err := fsutil.WriteFileAtomic(keyFile, k, 0o600); err != nil {
 			t.Fatal(err)
 		}
 	}

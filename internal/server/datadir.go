@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/coffer-io/coffer/internal/fsutil"
 	"os"
 	"path/filepath"
 
@@ -115,7 +116,7 @@ func migrate(dir string) error {
 			return fmt.Errorf("migrating data directory to format %d: %w", m.to, err)
 		}
 		raw, _ := json.Marshal(formatFile{Format: m.to})
-		if err := writeFileAtomic(path, raw, 0o600); err != nil {
+		if err := fsutil.WriteFileAtomic(path, raw, 0o600); err != nil {
 			return err
 		}
 		cur = m.to

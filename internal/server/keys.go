@@ -14,6 +14,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/coffer-io/coffer/internal/fsutil"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -95,7 +96,7 @@ func (k *KeyEscrow) Export(ctx context.Context, passphrase []byte, out string, f
 	} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fp, err
 	}
-	if err := writeFileAtomic(out, file, 0o600); err != nil {
+	if err := fsutil.WriteFileAtomic(out, file, 0o600); err != nil {
 		return fp, fmt.Errorf("writing %s: %w", out, err)
 	}
 	return fp, nil

@@ -14,6 +14,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/coffer-io/coffer/internal/fsutil"
 	"path/filepath"
 	"strings"
 	"time"
@@ -102,7 +103,7 @@ func (rc *Recovery) RotateRootKey(ctx context.Context, account string) (acct *me
 	if acct.Name == DefaultAccountName {
 		mk := &meta.AccessKey{ID: key.AccessKeyID, Secret: key.SecretAccessKey}
 		path := filepath.Join(rc.Stores.Dir, "credentials")
-		if err := writeFileAtomic(path, []byte(CredentialsSection("default", mk)), 0o600); err != nil {
+		if err := fsutil.WriteFileAtomic(path, []byte(CredentialsSection("default", mk)), 0o600); err != nil {
 			return acct, key, fmt.Errorf("writing %s: %w", path, err)
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/coffer-io/coffer/internal/fsutil"
 	"io/fs"
 	"log/slog"
 	"os"
@@ -43,7 +44,7 @@ func readFingerprint(dir string) (string, bool, error) {
 }
 
 func writeFingerprint(dir, fp string) error {
-	return writeFileAtomic(filepath.Join(dir, fingerprintFile), []byte(fp+"\n"), 0o600)
+	return fsutil.WriteFileAtomic(filepath.Join(dir, fingerprintFile), []byte(fp+"\n"), 0o600)
 }
 
 // checkRootKey verifies that key is the data directory's root key: by the

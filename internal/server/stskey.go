@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"github.com/coffer-io/coffer/internal/fsutil"
 	"io/fs"
 	"os"
 
@@ -22,7 +23,7 @@ func loadSessionKey(path string) (*session.Sealer, error) {
 		if _, err := rand.Read(key); err != nil {
 			return nil, err
 		}
-		if err := writeFileAtomic(path, key, 0o600); err != nil {
+		if err := fsutil.WriteFileAtomic(path, key, 0o600); err != nil {
 			return nil, fmt.Errorf("writing the STS session key: %w", err)
 		}
 	} else if err != nil {

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"github.com/coffer-io/coffer/internal/fsutil"
 	"io"
 	"os"
 	"path/filepath"
@@ -323,7 +324,7 @@ func (j *Journal) roll() error {
 	if err != nil {
 		return fmt.Errorf("trail: %w", err)
 	}
-	if err := syncDir(j.dir); err != nil {
+	if err := fsutil.SyncDir(j.dir); err != nil {
 		f.Close()
 		return err
 	}
@@ -333,18 +334,6 @@ func (j *Journal) roll() error {
 	j.mu.Lock()
 	j.seg, j.segBase, j.segLen = f, base, 0
 	j.mu.Unlock()
-	return nil
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("trail: %w", err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("trail: %w", err)
-	}
 	return nil
 }
 

@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
+	"github.com/coffer-io/coffer/internal/fsutil"
 	"os"
 	"path/filepath"
 	"time"
@@ -124,7 +125,7 @@ func (k *Keys) Current(t time.Time) (*SigningKey, error) {
 	sk := newSigningKey(priv, start, start.Add(KeyValidity))
 	f := keyFile{Start: sk.Start, End: sk.End, PEM: string(pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(priv)}))}
 	b, _ := json.Marshal(f)
-	if err := writeFileAtomic(filepath.Join(k.dir, start.Format("20060102T150405Z")+".json"), b); err != nil {
+	if err := fsutil.WriteFileAtomic(filepath.Join(k.dir, start.Format("20060102T150405Z")+".json"), b, 0o600); err != nil {
 		return nil, err
 	}
 	k.keys = append(k.keys, sk)
@@ -140,29 +141,4 @@ func (k *Keys) Public(start, end time.Time) []PublicKey {
 		}
 	}
 	return out
-}
-
-// writeFileAtomic writes a file durably: temporary file, sync, rename,
-// directory sync.
-func writeFileAtomic(path string, data []byte) error {
-	tmp := path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
-	if err != nil {
-		return fmt.Errorf("trail: %w", err)
-	}
-	_, err = f.Write(data)
-	if err2 := f.Sync(); err == nil {
-		err = err2
-	}
-	if err2 := f.Close(); err == nil {
-		err = err2
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		_ = os.Remove(tmp)
-		return fmt.Errorf("trail: %w", err)
-	}
-	return syncDir(filepath.Dir(path))
 }

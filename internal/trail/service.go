@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/coffer-io/coffer/internal/fsutil"
 	"log/slog"
 	"os"
 	"path"
@@ -230,7 +231,7 @@ func (s *Service) saveLocked() error {
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(s.cfg.StatePath, b)
+	return fsutil.WriteFileAtomic(s.cfg.StatePath, b, 0o600)
 }
 
 var trailName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{1,126}[A-Za-z0-9]$`)
@@ -814,12 +815,12 @@ func (s *Service) write(ctx context.Context, t *Trail, bucket, key string, data 
 		if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
 			return err
 		}
-		if err := writeFileAtomic(p, data); err != nil {
+		if err := fsutil.WriteFileAtomic(p, data, 0o600); err != nil {
 			return err
 		}
 		if userMeta != nil {
 			b, _ := json.Marshal(userMeta)
-			if err := writeFileAtomic(p+".meta", b); err != nil {
+			if err := fsutil.WriteFileAtomic(p+".meta", b, 0o600); err != nil {
 				return err
 			}
 		}

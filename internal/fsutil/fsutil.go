@@ -1,4 +1,7 @@
-package server
+// Package fsutil holds the durable file operations Coffer's small state
+// files (keys, fingerprints, format records) share: an acknowledged write
+// must survive a crash or power loss whole or not at all.
+package fsutil
 
 import (
 	"fmt"
@@ -6,10 +9,15 @@ import (
 	"path/filepath"
 )
 
-// writeFileAtomic writes a file durably: temp file, fsync, rename, fsync
-// of the directory. A crash leaves either the old file or the new one.
-func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
+// WriteFileAtomic writes a file durably: a temporary file in the same
+// directory, fsync, rename, fsync of the directory. A crash leaves either
+// the old file or the new one, never a mix. The directory is created
+// (0700) if missing.
+func WriteFileAtomic(path string, data []byte, perm os.FileMode) error {
 	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
 	f, err := os.CreateTemp(dir, ".tmp-"+filepath.Base(path)+"-*")
 	if err != nil {
 		return err
@@ -40,10 +48,11 @@ func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
 		return err
 	}
 	ok = true
-	return syncDir(dir)
+	return SyncDir(dir)
 }
 
-func syncDir(dir string) error {
+// SyncDir fsyncs a directory, making renames and creations in it durable.
+func SyncDir(dir string) error {
 	d, err := os.Open(dir)
 	if err != nil {
 		return err
