@@ -7,7 +7,8 @@ import (
 )
 
 // dataClock is the data-protection clock: Object Lock retention, default
-// retention and object timestamps read it. Authentication, TOTP, STS and
+// retention, object timestamps and the trail's delivery and digest
+// periods read it. Authentication, TOTP, STS and
 // TLS never do. Normal builds use the real clock; builds with the
 // coffertest tag replace it with one tests can move forward
 // (testclock_coffertest.go).

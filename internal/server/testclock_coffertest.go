@@ -12,7 +12,8 @@ import (
 
 // Test builds only: the data-protection clock can be moved forward with
 // POST /_coffer/test/clock?advance=DURATION, so end-to-end tests can let
-// Object Lock retention run out. It moves nothing else: signatures,
+// Object Lock retention run out and put hours between trail digest
+// periods. It moves nothing else: signatures,
 // TOTP codes, STS sessions and TLS keep the real time.
 func init() {
 	c := &clock.Offset{}

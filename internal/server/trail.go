@@ -53,6 +53,9 @@ func openTrail(dir, region string, o TrailOptions, obj *objects.Service, log *sl
 		Journal: j, Keys: keys, StatePath: filepath.Join(dir, "trail", "trails.json"), Region: region,
 		LocalDir: o.Dir, Dest: &trailDest{obj: obj}, DeliveryInterval: o.DeliveryInterval,
 		DigestInterval: o.DigestInterval, HistoryRetention: o.HistoryRetention, Log: log,
+		// The real clock except in test builds, where tests move it to
+		// put hours between digest periods.
+		Now: dataClock.Now,
 	})
 	if err != nil {
 		j.Close()

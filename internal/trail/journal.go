@@ -24,10 +24,20 @@ import (
 // requests while each request still waits for its own record to be
 // durable. Offsets are global byte positions across segments, which
 // makes a delivery cursor a single number.
+//
+// The current segment is preallocated with zeros in large extents, so a
+// batch overwrites blocks the file already has and its sync is an
+// fdatasync that flushes no metadata. A record never holds a NUL byte
+// (JSON escapes it), so the logical end of a segment is found again after
+// a crash as the last newline before its first NUL.
 
 // segmentSize is the size after which a new segment starts (a variable
 // for tests).
 var segmentSize int64 = 64 << 20
+
+// preallocSize is how far ahead of the records the current segment is
+// filled with zeros (a variable for tests).
+var preallocSize int64 = 4 << 20
 
 const (
 	segmentExt = ".jsonl"
@@ -60,8 +70,11 @@ type Journal struct {
 	seg     *os.File
 	segBase int64 // offset of seg's first byte
 	segLen  int64
-	done    chan struct{}
-	onSync  func(end int64)
+	// alloc is how far seg is filled (records, then zeros): writes
+	// below it need no metadata flushed (writer goroutine only).
+	alloc  int64
+	done   chan struct{}
+	onSync func(end int64)
 	// failed is the first sync failure; the journal accepts nothing
 	// after it (under mu).
 	failed error
@@ -91,7 +104,8 @@ func OpenJournal(dir string, bestEffort bool) (*Journal, error) {
 		return nil, fmt.Errorf("trail: %w", err)
 	}
 	// A crash can leave a torn last line; it was never acknowledged (its
-	// request waited for the sync), so it is cut off.
+	// request waited for the sync), so it is cut off, with the zeros
+	// after it (the next write preallocates again).
 	n, err := completeLength(f)
 	if err != nil {
 		f.Close()
@@ -109,33 +123,37 @@ func OpenJournal(dir string, bestEffort bool) (*Journal, error) {
 		f.Close()
 		return nil, fmt.Errorf("trail: %w", err)
 	}
-	j.seg, j.segBase, j.segLen = f, last, n
+	j.seg, j.segBase, j.segLen, j.alloc = f, last, n, n
 	j.durable = last + n
 	go j.writer()
 	go j.flusher()
 	return j, nil
 }
 
-// completeLength is the length of f up to and including its last newline.
+// completeLength is the length of f's records: up to and including the
+// last newline before the first NUL (the preallocated zeros, or a hole a
+// torn write left) or the end of the file.
 func completeLength(f *os.File) (int64, error) {
-	fi, err := f.Stat()
-	if err != nil {
-		return 0, fmt.Errorf("trail: %w", err)
-	}
-	size := fi.Size()
-	buf := make([]byte, 64<<10)
-	for end := size; end > 0; {
-		start := max(end-int64(len(buf)), 0)
-		b := buf[:end-start]
-		if _, err := f.ReadAt(b, start); err != nil && err != io.EOF {
-			return 0, fmt.Errorf("trail: %w", err)
+	buf := make([]byte, 256<<10)
+	var off, complete int64
+	for {
+		n, err := f.ReadAt(buf, off)
+		b := buf[:n]
+		nul := bytes.IndexByte(b, 0)
+		if nul >= 0 {
+			b = b[:nul]
 		}
 		if i := bytes.LastIndexByte(b, '\n'); i >= 0 {
-			return start + int64(i) + 1, nil
+			complete = off + int64(i) + 1
 		}
-		end = start
+		if nul >= 0 || err == io.EOF {
+			return complete, nil
+		}
+		if err != nil {
+			return 0, fmt.Errorf("trail: %w", err)
+		}
+		off += int64(n)
 	}
-	return 0, nil
 }
 
 func (j *Journal) segPath(base int64) string {
@@ -245,7 +263,7 @@ func (j *Journal) writer() {
 		j.inflight.Add(1)
 		go func() {
 			defer j.inflight.Done()
-			err := f.Sync()
+			err := datasync(f)
 			<-j.syncSlots
 			if err != nil {
 				err = fmt.Errorf("trail: journal sync: %w", err)
@@ -307,15 +325,51 @@ func (j *Journal) write(lines [][]byte) (int64, *os.File, error) {
 			return 0, nil, err
 		}
 	}
-	n, err := j.seg.Write(buf.Bytes())
+	if err := j.preallocate(j.segLen + int64(buf.Len())); err != nil {
+		return 0, nil, err
+	}
+	n, err := j.seg.WriteAt(buf.Bytes(), j.segLen)
 	if err != nil {
-		// Cut the partial write so the next append starts on a line.
-		_ = j.seg.Truncate(j.segLen)
-		_, _ = j.seg.Seek(j.segLen, io.SeekStart)
+		// Zero the partial write so the next append starts on a line
+		// and recovery stops before it.
+		_, _ = j.seg.WriteAt(make([]byte, n), j.segLen)
 		return 0, nil, fmt.Errorf("trail: journal write: %w", err)
 	}
 	j.segLen += int64(n)
 	return j.segBase + j.segLen, j.seg, nil
+}
+
+// preallocate makes sure the current segment is filled up to at least
+// end, extending it with zeros by preallocSize at a time and syncing
+// the extension (size and block allocation) once, so the syncs of the
+// records written into it flush data alone.
+func (j *Journal) preallocate(end int64) error {
+	if end <= j.alloc {
+		return nil
+	}
+	size := max(end-j.alloc, min(preallocSize, segmentSize-j.alloc))
+	zeros := make([]byte, 64<<10)
+	for off := j.alloc; off < j.alloc+size; off += int64(len(zeros)) {
+		n := min(int64(len(zeros)), j.alloc+size-off)
+		if _, err := j.seg.WriteAt(zeros[:n], off); err != nil {
+			return fmt.Errorf("trail: journal preallocation: %w", err)
+		}
+	}
+	if err := j.seg.Sync(); err != nil {
+		return fmt.Errorf("trail: journal preallocation: %w", err)
+	}
+	j.alloc += size
+	return nil
+}
+
+// trimSegment cuts the zeros after the current segment's records, for a
+// segment that is written no more (rolled over or closed).
+func (j *Journal) trimSegment() {
+	if j.alloc > j.segLen {
+		if err := j.seg.Truncate(j.segLen); err == nil {
+			_ = j.seg.Sync()
+		}
+	}
 }
 
 func (j *Journal) roll() error {
@@ -330,9 +384,10 @@ func (j *Journal) roll() error {
 	}
 	// The old segment closes once its syncs are done.
 	j.inflight.Wait()
+	j.trimSegment()
 	_ = j.seg.Close()
 	j.mu.Lock()
-	j.seg, j.segBase, j.segLen = f, base, 0
+	j.seg, j.segBase, j.segLen, j.alloc = f, base, 0, 0
 	j.mu.Unlock()
 	return nil
 }
@@ -349,6 +404,7 @@ func (j *Journal) Close() error {
 	j.mu.Unlock()
 	<-j.done
 	j.inflight.Wait()
+	j.trimSegment()
 	return j.seg.Close()
 }
 

@@ -263,6 +263,10 @@ func journal(t *testing.T, dir string) []map[string]any {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// The segment being written is preallocated with zeros.
+		if i := bytes.IndexByte(b, 0); i >= 0 {
+			b = b[:i]
+		}
 		for _, line := range bytes.Split(bytes.TrimSpace(b), []byte("\n")) {
 			if len(line) == 0 {
 				continue
