@@ -84,7 +84,7 @@ func (d *detector) on(idx int) bool { return d.e.on[idx] }
 
 // hit emits a match unless an allow list covers it.
 func (d *detector) hit(idx, s, j int) {
-	if !d.e.on[idx] || d.e.allowed(d.seg[s:j]) {
+	if (idx < d.e.nMgd && !d.e.on[idx]) || d.e.allowed(d.seg[s:j]) {
 		return
 	}
 	d.emit(idx, s, j)
@@ -897,7 +897,7 @@ func (d *detector) customID(c *customDef) {
 			}
 		}
 	}
-	low := bytes.ToLower(seg)
+	low := asciiLower(seg) // same length as seg, so offsets carry over
 	seen := map[int]bool{}
 	for _, k := range c.kws {
 		kb := []byte(k)
@@ -918,4 +918,15 @@ func (d *detector) customID(c *customDef) {
 			}
 		}
 	}
+}
+
+func asciiLower(b []byte) []byte {
+	out := make([]byte, len(b))
+	for i, c := range b {
+		if isUpper(c) {
+			c += 32
+		}
+		out[i] = c
+	}
+	return out
 }
