@@ -5,6 +5,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"compress/gzip"
+	"compress/zlib"
 	"fmt"
 	"html"
 	"strings"
@@ -89,4 +90,28 @@ func xlsxOf(rows [][]string) []byte {
 	wb := `<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheets><sheet name="People" sheetId="1"/></sheets></workbook>`
 	return zipOf(file{"[Content_Types].xml", []byte(`<Types/>`)}, file{"xl/workbook.xml", []byte(wb)},
 		file{"xl/sharedStrings.xml", []byte(ss.String())}, file{"xl/worksheets/sheet1.xml", []byte(sh.String())})
+}
+
+// pdfOf writes a minimal PDF with one Flate-compressed content stream per page.
+func pdfOf(pages ...string) []byte {
+	var b bytes.Buffer
+	b.WriteString("%PDF-1.7\n")
+	for i, p := range pages {
+		var content strings.Builder
+		content.WriteString("BT /F1 12 Tf 72 720 Td\n")
+		for _, l := range strings.Split(strings.TrimSuffix(p, "\n"), "\n") {
+			l = strings.NewReplacer(`\`, `\\`, "(", `\(`, ")", `\)`).Replace(l)
+			fmt.Fprintf(&content, "(%s) Tj T*\n", l)
+		}
+		content.WriteString("ET\n")
+		var z bytes.Buffer
+		zw := zlib.NewWriter(&z)
+		zw.Write([]byte(content.String()))
+		zw.Close()
+		fmt.Fprintf(&b, "%d 0 obj\n<< /Length %d /Filter /FlateDecode >>\nstream\n", i+4, z.Len())
+		b.Write(z.Bytes())
+		b.WriteString("\nendstream\nendobj\n")
+	}
+	b.WriteString("trailer\n<< /Root 1 0 R >>\n%%EOF\n")
+	return b.Bytes()
 }

@@ -6,6 +6,7 @@ import (
 	"bufio"
 	"bytes"
 	"compress/gzip"
+	"context"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
@@ -197,14 +198,12 @@ func (g *gzErr) Read(p []byte) (int, error) {
 	n, err := g.r.Read(p)
 	if err != nil && err != io.EOF {
 		var b *budgetError
-		if !errors.As(err, &b) && !errors.Is(err, errCtx(err)) {
+		if !errors.As(err, &b) && !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) {
 			return n, &malformedError{reason: "MALFORMED_ARCHIVE", detail: "gzip stream"}
 		}
 	}
 	return n, err
 }
-
-func errCtx(err error) error { return err }
 
 func (st *state) tar(r io.Reader, entry string, depth int) error {
 	tr := tar.NewReader(r)
@@ -286,7 +285,7 @@ func (z *zipErr) Read(p []byte) (int, error) {
 	n, err := z.r.Read(p)
 	if err != nil && err != io.EOF {
 		var b *budgetError
-		if !errors.As(err, &b) {
+		if !errors.As(err, &b) && !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) {
 			return n, &malformedError{reason: "MALFORMED_ARCHIVE", detail: "zip member data"}
 		}
 	}

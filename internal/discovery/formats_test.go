@@ -49,6 +49,7 @@ func TestLocations(t *testing.T) {
 		{"bundle.tar", tarOf(file{"x.txt", []byte("nothing")}, file{"people.txt", []byte(ssnText)}), Occurrences{LineRanges: []LineRange{{Start: 2, End: 2, StartColumn: 22, Entry: "people.txt"}, {Start: 4, End: 4, StartColumn: 14, Entry: "people.txt"}}}},
 		{"bundle.tgz", gzipOf(tarOf(file{"people.txt", []byte(ssnText)})), Occurrences{LineRanges: []LineRange{{Start: 2, End: 2, StartColumn: 22, Entry: "bundle.tar/people.txt"}, {Start: 4, End: 4, StartColumn: 14, Entry: "bundle.tar/people.txt"}}}},
 		{"letter.docx", docxOf(ssnText), Occurrences{LineRanges: []LineRange{{Start: 2, End: 2, StartColumn: 22}, {Start: 4, End: 4, StartColumn: 14}}}},
+		{"scan.pdf", pdfOf("cover page", ssnText), Occurrences{Pages: []Page{{PageNumber: 2, LineRange: &LineRange{Start: 2, End: 2, StartColumn: 22}}, {PageNumber: 2, LineRange: &LineRange{Start: 4, End: 4, StartColumn: 14}}}}},
 		{"sheet.xlsx", xlsxOf([][]string{{"name", "ssn"}, {"Jane", "123-45-6788"}}), Occurrences{Cells: []Cell{{Row: 2, Column: 2, ColumnName: "ssn", CellReference: "People!B2"}}}},
 	}
 	for _, tc := range tests {

@@ -57,8 +57,8 @@ func TestManagedIdentifiers(t *testing.T) {
 		{"AWS_CREDENTIALS", "aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYzq8Hw1Tm3k", true},
 		{"AWS_CREDENTIALS", "secret key: Zx9+lQ2mN7pR4sT1uV8wY3zA6bC0dE5fG/hJ2kL9", true},
 		{"AWS_CREDENTIALS", "aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", false}, // documentation key
-		{"AWS_CREDENTIALS", "build hash wJalrXUtnFEMI/K7MDENG/bPxRfiCYzq8Hw1Tm3k done", false},            // no keyword
-		{"AWS_CREDENTIALS", "aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYzq8Hw1Tm3", false},     // 39 chars
+		{"AWS_CREDENTIALS", "build hash wJalrXUtnFEMI/K7MDENG/bPxRfiCYzq8Hw1Tm3k done", false},         // no keyword
+		{"AWS_CREDENTIALS", "aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYzq8Hw1Tm3", false},  // 39 chars
 		{"GCP_API_KEY", "X-goog-api-key: AIzaSyD3x9Qw8Zk2LmN4pR7tU1vW5yB6cE0fGhJ", true},
 		{"GCP_API_KEY", "token AIzaSyD3x9Qw8Zk2LmN4pR7tU1vW5yB6cE0fGhJ", false},
 		{"HTTP_BASIC_AUTH_HEADER", "Authorization: Basic dXNlcjpwYXNzd29yZA==", true},
@@ -80,10 +80,10 @@ func TestManagedIdentifiers(t *testing.T) {
 		// Financial
 		{"CREDIT_CARD_NUMBER", "credit card: " + withLuhn("453201511283036"), true},
 		{"CREDIT_CARD_NUMBER", "visa 4532 0151 1283 0366", true},
-		{"CREDIT_CARD_NUMBER", "card 4111111111111111", false},   // issuer test number
-		{"CREDIT_CARD_NUMBER", "card 4532015112830367", false},   // Luhn fails
-		{"CREDIT_CARD_NUMBER", "card 9532015112830366", false},   // no issuer prefix
-		{"CREDIT_CARD_NUMBER", "card 453201511283036", false},    // Visa with 15 digits
+		{"CREDIT_CARD_NUMBER", "card 4111111111111111", false}, // issuer test number
+		{"CREDIT_CARD_NUMBER", "card 4532015112830367", false}, // Luhn fails
+		{"CREDIT_CARD_NUMBER", "card 9532015112830366", false}, // no issuer prefix
+		{"CREDIT_CARD_NUMBER", "card 453201511283036", false},  // Visa with 15 digits
 		{"CREDIT_CARD_NUMBER_(NO_KEYWORD)", "ref " + withLuhn("523456789012345"), true},
 		{"CREDIT_CARD_NUMBER_(NO_KEYWORD)", "ref 5105105105105100", false}, // test number
 		{"CREDIT_CARD_EXPIRATION", "expiry 09/27", true},
@@ -110,7 +110,7 @@ func TestManagedIdentifiers(t *testing.T) {
 		{"PHONE_NUMBER", "+1 415 555 2671", true},
 		{"PHONE_NUMBER", "+44 20 7946 0958", true},
 		{"PHONE_NUMBER", "call 1-800-555-0199", true},
-		{"PHONE_NUMBER", "id 415-555-2671", false},  // no keyword, no country code
+		{"PHONE_NUMBER", "id 415-555-2671", false},     // no keyword, no country code
 		{"PHONE_NUMBER", "phone: 015-555-2671", false}, // area code cannot start with 0
 		{"USA_SOCIAL_SECURITY_NUMBER", "SSN: 123-45-6788", true},
 		{"USA_SOCIAL_SECURITY_NUMBER", "social security number 219 09 9998", true},
