@@ -14,6 +14,7 @@ import (
 	"path"
 	"strconv"
 	"strings"
+	"unsafe"
 )
 
 type format int
@@ -343,6 +344,12 @@ func (st *state) csv(r io.Reader, entry string, tsv bool) error {
 				keys = append(keys, norm(h))
 			}
 		}
+		st.vbuf = st.vbuf[:0]
+		for _, v := range rec {
+			st.vbuf = append(st.vbuf, v...)
+			st.vbuf = append(st.vbuf, 0x1f)
+		}
+		mask := anchorMask(st.vbuf)
 		for i, v := range rec {
 			name, kctx := "", ""
 			if i < len(header) {
@@ -352,7 +359,7 @@ func (st *state) csv(r io.Reader, entry string, tsv bool) error {
 				kctx = ""
 			}
 			c := Cell{Row: row, Column: int64(i + 1), ColumnName: name, Entry: entry}
-			st.segment([]byte(v), kctx, func(o *Occurrences) { o.Cells = append(o.Cells, c) })
+			st.segment(unsafeBytes(v), kctx, mask, where{cell: c})
 		}
 	}
 }
@@ -434,12 +441,10 @@ func (st *state) jsonDoc(dec *json.Decoder, entry string, rec int64) error {
 			continue
 		case string:
 			p := pathOf()
-			r := Record{RecordIndex: rec, JSONPath: p, Entry: entry}
-			st.segment([]byte(v), norm(p), func(o *Occurrences) { o.Records = append(o.Records, r) })
+			st.segment([]byte(v), norm(p), mAll, where{kind: 1, rec: Record{RecordIndex: rec, JSONPath: p, Entry: entry}})
 		case json.Number:
 			p := pathOf()
-			r := Record{RecordIndex: rec, JSONPath: p, Entry: entry}
-			st.segment([]byte(v), norm(p), func(o *Occurrences) { o.Records = append(o.Records, r) })
+			st.segment([]byte(v), norm(p), mAll, where{kind: 1, rec: Record{RecordIndex: rec, JSONPath: p, Entry: entry}})
 		}
 		afterValue()
 		if len(stack) == 0 && rec >= 0 {
@@ -492,3 +497,6 @@ func (st *state) jsonl(r io.Reader, entry string) error {
 		}
 	}
 }
+
+// unsafeBytes views a string's bytes without copying; the detectors only read.
+func unsafeBytes(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
