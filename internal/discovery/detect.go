@@ -35,13 +35,17 @@ const (
 	mAll = 1<<iota - 1
 )
 
+// anchorBits: each literal anchor is searched by its rarest byte (at off
+// within the anchor), which vector IndexByte skips to quickly in prose.
 var anchorBits = []struct {
-	p []byte
-	m uint32
+	p    []byte
+	rare byte
+	off  int
+	m    uint32
 }{
-	{[]byte("@"), mAt}, {[]byte("-----BEGIN "), mBegin}, {[]byte("_live_"), mStripe}, {jwtHeader, mJWT}, {[]byte("AIza"), mGCP},
-	{[]byte("Basic "), mBasic}, {[]byte("PuTTY-User-Key-File-"), mPuTTY}, {[]byte("ookie: "), mCookie},
-	{awsAnchors[0], mAWS}, {awsAnchors[1], mAWS}, {awsAnchors[2], mAWS}, {awsAnchors[3], mAWS},
+	{[]byte("@"), '@', 0, mAt}, {[]byte("-----BEGIN "), 'G', 7, mBegin}, {[]byte("_live_"), '_', 0, mStripe}, {jwtHeader, 'J', 2, mJWT},
+	{[]byte("AIza"), 'z', 2, mGCP}, {[]byte("Basic "), 'B', 0, mBasic}, {[]byte("PuTTY-User-Key-File-"), 'T', 2, mPuTTY},
+	{[]byte("ookie: "), 'k', 2, mCookie}, {awsAnchors[1], 'C', 1, mAWS}, {awsAnchors[3], 'D', 2, mAWS},
 }
 
 // anchorMask is the multi-pattern prefilter: one look at the text decides
@@ -49,18 +53,30 @@ var anchorBits = []struct {
 func anchorMask(b []byte) uint32 {
 	var m uint32
 	for _, a := range anchorBits {
-		if m&a.m == 0 && bytes.Index(b, a.p) >= 0 {
-			m |= a.m
+		if m&a.m != 0 {
+			continue
 		}
+		from := 0
+		for {
+			k := bytes.IndexByte(b[from:], a.rare)
+			if k < 0 {
+				break
+			}
+			at := from + k - a.off
+			if at >= 0 && at+len(a.p) <= len(b) && bytes.Equal(b[at:at+len(a.p)], a.p) {
+				m |= a.m
+				break
+			}
+			from += k + 1
+		}
+	}
+	// Lower-case AWS keywords start with common letters: let the adaptive
+	// substring search handle them.
+	if m&mAWS == 0 && (bytes.Contains(b, awsAnchors[0]) || bytes.Contains(b, awsAnchors[2])) {
+		m |= mAWS
 	}
 	return m
 }
-
-func isDigit(c byte) bool { return c-'0' < 10 }
-func isUpper(c byte) bool { return c-'A' < 26 }
-func isLower(c byte) bool { return c-'a' < 26 }
-func isAlpha(c byte) bool { return isUpper(c) || isLower(c) }
-func isAlnum(c byte) bool { return isDigit(c) || isAlpha(c) }
 
 // near reports whether one of identifier idx's keywords is within 30
 // characters of seg[s:j], or in the structural context.
@@ -548,10 +564,22 @@ func (d *detector) address(s, end int) {
 
 // date checks numeric date shapes for DATE_OF_BIRTH and CREDIT_CARD_EXPIRATION.
 func (d *detector) date(s, end int, dg []byte, seps int, sep byte) {
-	tok := d.seg[s:end]
-	parts := bytes.Split(tok, []byte{sep})
-	if sep == '*' || len(parts) < 2 || len(parts) > 3 {
+	if sep == '*' || seps < 1 || seps > 2 {
 		return
+	}
+	// Split on the separator without allocating.
+	var parts [3][]byte
+	np := 0
+	st := s
+	for i := s; i <= end; i++ {
+		if i == end || d.seg[i] == sep {
+			if np == 3 {
+				return
+			}
+			parts[np] = d.seg[st:i]
+			np++
+			st = i + 1
+		}
 	}
 	num := func(b []byte) int {
 		n := 0
@@ -563,12 +591,15 @@ func (d *detector) date(s, end int, dg []byte, seps int, sep byte) {
 		}
 		return n
 	}
-	if len(parts) == 2 {
+	if np == 2 {
 		// MM/YY or MM/YYYY: card expiry.
 		m, y := num(parts[0]), num(parts[1])
 		if len(parts[0]) <= 2 && m >= 1 && m <= 12 && (len(parts[1]) == 2 || len(parts[1]) == 4 && y >= 2000 && y <= 2099) && d.near(idCardExp, s, end) {
 			d.hit(idCardExp, s, end)
 		}
+		return
+	}
+	if np != 3 || !d.on(idDOB) {
 		return
 	}
 	a, b, c := num(parts[0]), num(parts[1]), num(parts[2])
