@@ -308,7 +308,6 @@ func (d *detector) number(s int) int {
 		if d.on(idAddress) {
 			d.address(s, end)
 		}
-	case nd == 9+0:
 	}
 	if nd == 9 && seps == 1 && sep == '-' && d.on(idAddress) && end-s == 10 {
 		d.address(s, end)
@@ -347,9 +346,6 @@ func (d *detector) nine(s, end int, dg []byte, seps int, sep byte, tok []byte) {
 			d.hit(idBankAcct, s, end)
 		}
 	}
-	if seps == 2 && d.on(idHICN) && !d.near(idSSN, s, end) {
-		// a HICN may be written like an SSN followed by its letter suffix
-	}
 }
 
 // letterPrefixed handles numbers glued to letters on the left: IBAN, NINO,
@@ -358,9 +354,7 @@ func (d *detector) letterPrefixed(s, end int, dg []byte, seps int) {
 	seg := d.seg
 	// IBAN: CC + 2 check digits + BBAN.
 	if s >= 2 && isUpper(seg[s-1]) && isUpper(seg[s-2]) && (s < 3 || !isAlnum(seg[s-3])) && len(dg) >= 2 {
-		if e, ok := d.iban(s - 2); ok {
-			_ = e
-		}
+		d.iban(s - 2)
 	}
 	if s < 1 || !isAlpha(seg[s-1]) {
 		return
@@ -402,9 +396,6 @@ func (d *detector) letterPrefixed(s, end int, dg []byte, seps int) {
 		}
 	}
 }
-
-// ninoAfterSpace: "AB 12 34 56 C" starts with letters then a space.
-func (d *detector) ninoSpaced(s int) {}
 
 // letterSuffixed handles numbers glued to letters on the right: Spain DNI,
 // HICN, MBI.

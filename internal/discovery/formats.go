@@ -446,9 +446,6 @@ func (st *state) jsonDoc(dec *json.Decoder, entry string, rec int64) error {
 			st.segment([]byte(v), norm(p), mAll, where{kind: 1, rec: Record{RecordIndex: rec, JSONPath: p, Entry: entry}})
 		}
 		afterValue()
-		if len(stack) == 0 && rec >= 0 {
-			// JSON Lines: one value per record
-		}
 	}
 }
 
