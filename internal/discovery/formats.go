@@ -75,6 +75,8 @@ func sniff(head []byte, name string) format {
 		return fJSONL
 	case ".tar":
 		return fTar
+	case ".parquet":
+		return fParquet
 	}
 	// Text unless it looks binary (NUL bytes or mostly invalid UTF-8).
 	if bytes.IndexByte(head, 0) >= 0 {
@@ -114,7 +116,7 @@ func (st *state) object(r io.Reader, name, entry string, depth int) (string, err
 	case fPDF:
 		err = st.pdf(br, entry)
 	case fParquet:
-		err = &ObjectError{Kind: ErrUnsupported, Reason: "UNSUPPORTED_FILE_TYPE", Entry: entry, Detail: "parquet"}
+		err = st.parquetFile(br, entry)
 	default:
 		err = &ObjectError{Kind: ErrUnsupported, Reason: "UNSUPPORTED_FILE_TYPE", Entry: entry}
 	}
