@@ -309,6 +309,9 @@ func (d *detector) number(s int) int {
 			d.address(s, end)
 		}
 	}
+	if nd == 6 && seps == 2 && sep == ' ' && end-s == 8 && d.on(idNINO) {
+		d.ninoSpaced(s, end)
+	}
 	if nd == 9 && seps == 1 && sep == '-' && d.on(idAddress) && end-s == 10 {
 		d.address(s, end)
 	}
@@ -394,6 +397,20 @@ func (d *detector) letterPrefixed(s, end int, dg []byte, seps int) {
 		if e < len(seg) && seg[e] >= 'A' && seg[e] <= 'D' && (e+1 == len(seg) || !isAlnum(seg[e+1])) && ninoPrefix(a, b) && d.near(idNINO, s-2, e+1) {
 			d.hit(idNINO, s-2, e+1)
 		}
+	}
+}
+
+// ninoSpaced: "AB 12 34 56 C", the digits at seg[s:end].
+func (d *detector) ninoSpaced(s, end int) {
+	seg := d.seg
+	if s < 3 || seg[s-1] != ' ' || !isUpper(seg[s-2]) || !isUpper(seg[s-3]) || (s > 3 && isAlnum(seg[s-4])) {
+		return
+	}
+	if !ninoPrefix(seg[s-3], seg[s-2]) || end+2 > len(seg) || seg[end] != ' ' || seg[end+1] < 'A' || seg[end+1] > 'D' || (end+2 < len(seg) && isAlnum(seg[end+2])) {
+		return
+	}
+	if d.near(idNINO, s-3, end+2) {
+		d.hit(idNINO, s-3, end+2)
 	}
 }
 
