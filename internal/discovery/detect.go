@@ -81,8 +81,9 @@ func anchorMask(b []byte) uint32 {
 // near reports whether one of identifier idx's keywords is within 30
 // characters of seg[s:j], or in the structural context.
 func (d *detector) near(idx, s, j int) bool {
-	kws := d.e.defs[idx].kwb
-	if len(kws) == 0 {
+	def := &d.e.defs[idx]
+	kws := def.kwb
+	if len(kws) == 0 && len(def.short) == 0 {
 		return false
 	}
 	if d.ctxKW != nil && d.ctxKW[idx] {
@@ -112,6 +113,47 @@ func (d *detector) near(idx, s, j int) bool {
 	w := d.buf[:n]
 	for _, k := range kws {
 		if bytes.Contains(w, k) {
+			return true
+		}
+	}
+	for _, k := range def.short {
+		if hasWord(d.seg[a:b], k) {
+			return true
+		}
+	}
+	return false
+}
+
+// hasWord finds the lower-case word k in b, case-insensitively, not
+// inside a longer word: the neighbours are not letters, or the word starts
+// or ends a camelCase part ("patientSSN", "ssnValue").
+func hasWord(b, k []byte) bool {
+	n := len(k)
+	for i := 0; i+n <= len(b); i++ {
+		c := b[i]
+		if isUpper(c) {
+			c += 32
+		}
+		if c != k[0] {
+			continue
+		}
+		ok := true
+		for j := 1; j < n; j++ {
+			c := b[i+j]
+			if isUpper(c) {
+				c += 32
+			}
+			if c != k[j] {
+				ok = false
+				break
+			}
+		}
+		if !ok {
+			continue
+		}
+		before := i == 0 || !isAlpha(b[i-1]) || (isLower(b[i-1]) && isUpper(b[i]))
+		after := i+n == len(b) || !isAlpha(b[i+n]) || (isUpper(b[i+n]) && isLower(b[i+n-1])) || (isUpper(b[i+n]) && isUpper(b[i+n-1]) && i+n+1 < len(b) && isLower(b[i+n+1]))
+		if before && after {
 			return true
 		}
 	}
@@ -962,8 +1004,9 @@ func (d *detector) customID(c *customDef) {
 		return
 	}
 	if d.kctx != "" {
+		nk := norm(d.kctx)
 		for _, k := range c.kws {
-			if containsStr(d.kctx, norm(k)) {
+			if containsStr(nk, norm(k)) {
 				for _, m := range c.re.FindAllIndex(seg, -1) {
 					check(m[0], m[1])
 				}

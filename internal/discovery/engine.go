@@ -25,8 +25,9 @@ type idDef struct {
 	cat      Category
 	custom   *CustomIdentifier
 	kw       []string // normalised keywords (see norm)
-	kwb      [][]byte
-	required bool // keyword required
+	kwb      [][]byte // normalised keywords longer than 4 characters
+	short    [][]byte // lower-case keywords of up to 4 characters, matched as whole words
+	required bool     // keyword required
 }
 
 type customDef struct {
@@ -137,11 +138,17 @@ func New(cfg Config) (*Engine, error) {
 		for i, k := range d.kw {
 			kw[i] = norm(k)
 		}
-		kwb := make([][]byte, len(kw))
+		var kwb, short [][]byte
 		for i, k := range kw {
-			kwb[i] = []byte(k)
+			if len(k) <= 4 {
+				// "sin", "tin", "dea", "tel" hide inside ordinary words
+				// ("using", "meeting", "idea", "hotel"): whole words only.
+				short = append(short, []byte(strings.ToLower(d.kw[i])))
+			} else {
+				kwb = append(kwb, []byte(k))
+			}
 		}
-		e.defs = append(e.defs, idDef{id: d.id, cat: d.cat, kw: kw, kwb: kwb, required: d.required})
+		e.defs = append(e.defs, idDef{id: d.id, cat: d.cat, kw: kw, kwb: kwb, short: short, required: d.required})
 		e.on = append(e.on, on)
 	}
 	e.nMgd = len(e.defs)

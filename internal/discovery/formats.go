@@ -345,7 +345,7 @@ func (st *state) csv(r io.Reader, entry string, tsv bool) error {
 		if row == 1 {
 			header = append([]string(nil), rec...)
 			for _, h := range header {
-				keys = append(keys, norm(h))
+				keys = append(keys, h)
 			}
 		}
 		end := cr.InputOffset()
@@ -442,10 +442,10 @@ func (st *state) jsonDoc(dec *json.Decoder, entry string, rec int64) error {
 			continue
 		case string:
 			p := pathOf()
-			st.segment([]byte(v), norm(p), mAll, where{kind: 1, rec: Record{RecordIndex: rec, JSONPath: p, Entry: entry}})
+			st.segment([]byte(v), p, mAll, where{kind: 1, rec: Record{RecordIndex: rec, JSONPath: p, Entry: entry}})
 		case json.Number:
 			p := pathOf()
-			st.segment([]byte(v), norm(p), mAll, where{kind: 1, rec: Record{RecordIndex: rec, JSONPath: p, Entry: entry}})
+			st.segment([]byte(v), p, mAll, where{kind: 1, rec: Record{RecordIndex: rec, JSONPath: p, Entry: entry}})
 		}
 		afterValue()
 	}

@@ -202,3 +202,23 @@ func TestEveryManagedIdentifierListed(t *testing.T) {
 		}
 	}
 }
+
+func TestShortKeywordsAreWholeWords(t *testing.T) {
+	e := mustEngine(t, Config{})
+	sin := spaced(withLuhn("13045428"))
+	for text, want := range map[string]bool{
+		"SIN: " + sin:                     true,
+		"using " + sin:                    false, // "sin" inside a word
+		"since " + sin:                    false,
+		"patientSIN " + sin:               true, // camelCase part
+		"business meeting " + sin + " ok": false,
+	} {
+		if got := found(scanString(t, e, "a.txt", text), "CANADA_SOCIAL_INSURANCE_NUMBER") != nil; got != want {
+			t.Errorf("%q: %v, want %v", text, got, want)
+		}
+	}
+	r := scanString(t, e, "a.csv", "business_id,customer_sin\n"+sin+","+sin+"\n")
+	if d := found(r, "CANADA_SOCIAL_INSURANCE_NUMBER"); d == nil || d.Count != 1 || d.Occurrences.Cells[0].Column != 2 {
+		t.Errorf("csv: %+v", r.Detections)
+	}
+}

@@ -260,7 +260,7 @@ func (st *state) sheet(b []byte, sheet string, shared []string, entry string) er
 	}
 	for _, c := range cells {
 		name := header[c.col]
-		kctx := norm(name)
+		kctx := name
 		if c.row == 1 {
 			kctx = ""
 		}

@@ -24,18 +24,12 @@ func (st *state) parquetFile(r io.Reader, entry string) (err error) {
 		}
 	}()
 	st.scanned = true
-	keys := map[string]string{}
 	err = parquetReader(st.ctx, b, func(rec int64, path string, val []byte) error {
 		st.expanded += int64(len(val))
 		if st.expanded > st.e.lim.MaxExpandedBytes {
 			return &budgetError{reason: "OBJECT_EXCEEDS_SIZE_QUOTA", detail: "expanded content over the limit"}
 		}
-		k, ok := keys[path]
-		if !ok {
-			k = norm(path)
-			keys[path] = k
-		}
-		st.segment(val, k, mAll, where{kind: 1, rec: Record{RecordIndex: rec, JSONPath: path, Entry: entry}})
+		st.segment(val, path, mAll, where{kind: 1, rec: Record{RecordIndex: rec, JSONPath: path, Entry: entry}})
 		return nil
 	})
 	if errors.Is(err, ErrMalformedRecords) {

@@ -50,11 +50,17 @@ func (st *state) ctxKeywords(kctx string) []bool {
 	}
 	v := make([]bool, len(st.e.defs))
 	any := false
+	nk := norm(kctx)
 	for i, d := range st.e.defs {
-		for _, k := range d.kw {
-			if containsStr(kctx, k) {
+		for _, k := range d.kwb {
+			if containsStr(nk, string(k)) {
 				v[i], any = true, true
 				break
+			}
+		}
+		for _, k := range d.short {
+			if !v[i] && hasWord([]byte(kctx), k) {
+				v[i], any = true, true
 			}
 		}
 	}

@@ -7,6 +7,7 @@ package parquetrec
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -18,11 +19,32 @@ import (
 
 func init() { discovery.RegisterParquet(Read) }
 
+// maxExpansion bounds a column chunk's claimed uncompressed size against
+// the file's size.
+const maxExpansion = 1000
+
 // Read calls emit for every non-null, non-boolean value of every row.
 func Read(ctx context.Context, data []byte, emit func(record int64, path string, value []byte) error) error {
+	// The library sizes its buffers from the file's own claims; check them
+	// against the bytes actually there before it allocates.
+	if len(data) < 12 || string(data[len(data)-4:]) != "PAR1" {
+		return fmt.Errorf("%w: no footer", discovery.ErrMalformedRecords)
+	}
+	if n := binary.LittleEndian.Uint32(data[len(data)-8:]); int64(n)+12 > int64(len(data)) {
+		return fmt.Errorf("%w: footer length", discovery.ErrMalformedRecords)
+	}
 	f, err := parquet.OpenFile(bytes.NewReader(data), int64(len(data)), parquet.SkipBloomFilters(true), parquet.SkipPageIndex(true))
 	if err != nil {
 		return fmt.Errorf("%w: footer", discovery.ErrMalformedRecords)
+	}
+	for _, rg := range f.Metadata().RowGroups {
+		for _, c := range rg.Columns {
+			m := c.MetaData
+			if m.TotalCompressedSize < 0 || m.TotalCompressedSize > int64(len(data)) || m.TotalUncompressedSize < 0 || m.TotalUncompressedSize > maxExpansion*int64(len(data))+1<<20 ||
+				m.DataPageOffset < 0 || m.DataPageOffset > int64(len(data)) || m.NumValues < 0 || m.NumValues > m.TotalUncompressedSize*8+1024 {
+				return fmt.Errorf("%w: column chunk sizes", discovery.ErrMalformedRecords)
+			}
+		}
 	}
 	cols := f.Schema().Columns()
 	paths := make([]string, len(cols))
