@@ -325,7 +325,6 @@ func (st *state) csv(r io.Reader, entry string, tsv bool) error {
 	cr.LazyQuotes = true
 	cr.ReuseRecord = true
 	var header []string
-	var keys []string
 	row := int64(0)
 	rowStart := int64(0)
 	for {
@@ -344,9 +343,6 @@ func (st *state) csv(r io.Reader, entry string, tsv bool) error {
 		row++
 		if row == 1 {
 			header = append([]string(nil), rec...)
-			for _, h := range header {
-				keys = append(keys, h)
-			}
 		}
 		end := cr.InputOffset()
 		mask := mr.mask(rowStart, end)
@@ -354,7 +350,7 @@ func (st *state) csv(r io.Reader, entry string, tsv bool) error {
 		for i, v := range rec {
 			name, kctx := "", ""
 			if i < len(header) {
-				name, kctx = header[i], keys[i]
+				name, kctx = header[i], header[i]
 			}
 			if row == 1 {
 				kctx = ""
