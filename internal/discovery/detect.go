@@ -19,6 +19,7 @@ type detector struct {
 	mask  uint32 // anchors present (see anchorMask); all set when unknown
 	emit  emitFunc
 	buf   [160]byte
+	low   [256]byte
 }
 
 // Anchor bits: which literal-led detectors can match at all.
@@ -116,12 +117,46 @@ func (d *detector) near(idx, s, j int) bool {
 			return true
 		}
 	}
+	if len(def.short) == 0 {
+		return false
+	}
+	raw := d.seg[a:b]
+	if len(raw) > len(d.low) {
+		for _, k := range def.short {
+			if hasWord(raw, k) {
+				return true
+			}
+		}
+		return false
+	}
+	low := d.low[:len(raw)]
+	for i, c := range raw {
+		if isUpper(c) {
+			c += 32
+		}
+		low[i] = c
+	}
 	for _, k := range def.short {
-		if hasWord(d.seg[a:b], k) {
-			return true
+		for from := 0; ; {
+			i := bytes.Index(low[from:], k)
+			if i < 0 {
+				break
+			}
+			i += from
+			if wordAt(raw, i, len(k)) {
+				return true
+			}
+			from = i + 1
 		}
 	}
 	return false
+}
+
+// wordAt reports whether raw[i:i+n] is a whole word or a camelCase part.
+func wordAt(b []byte, i, n int) bool {
+	before := i == 0 || !isAlpha(b[i-1]) || (isLower(b[i-1]) && isUpper(b[i]))
+	after := i+n == len(b) || !isAlpha(b[i+n]) || (isUpper(b[i+n]) && isLower(b[i+n-1])) || (isUpper(b[i+n]) && isUpper(b[i+n-1]) && i+n+1 < len(b) && isLower(b[i+n+1]))
+	return before && after
 }
 
 // hasWord finds the lower-case word k in b, case-insensitively, not
@@ -151,9 +186,7 @@ func hasWord(b, k []byte) bool {
 		if !ok {
 			continue
 		}
-		before := i == 0 || !isAlpha(b[i-1]) || (isLower(b[i-1]) && isUpper(b[i]))
-		after := i+n == len(b) || !isAlpha(b[i+n]) || (isUpper(b[i+n]) && isLower(b[i+n-1])) || (isUpper(b[i+n]) && isUpper(b[i+n-1]) && i+n+1 < len(b) && isLower(b[i+n+1]))
-		if before && after {
+		if wordAt(b, i, n) {
 			return true
 		}
 	}
