@@ -138,6 +138,11 @@ func (st *state) member(r io.Reader, name, entry string, depth int) error {
 	if errors.As(err, &b) && b.reason != "ARCHIVE_NESTING_LEVEL_OVER_LIMIT" && b.reason != "ARCHIVE_EXCEEDS_RATIO_LIMIT" {
 		return err
 	}
+	var oe *ObjectError
+	if errors.As(err, &oe) && oe.Kind == ErrUnsupported {
+		// Macie's reason when an archive holds files it cannot read.
+		err = &ObjectError{Kind: ErrUnsupported, Reason: "ARCHIVE_CONTAINS_UNPROCESSED_FILES", Entry: oe.Entry, Detail: oe.Detail}
+	}
 	if st.fail(err, entry) {
 		return nil
 	}

@@ -59,6 +59,7 @@ func TestHostileFiles(t *testing.T) {
 		{"bad.xlsx", zipOf(file{"xl/worksheets/sheet1.xml", []byte("<worksheet><c r=")}), ErrMalformed, "MALFORMED_FILE", StatusPartial},
 		{"data.parquet", []byte("PAR1\x00\x00garbagePAR1"), ErrUnsupported, "UNSUPPORTED_FILE_TYPE", StatusSkipped}, // no reader registered in this package's tests
 		{"blob.bin", []byte{0, 1, 2, 3, 0, 0}, ErrUnsupported, "UNSUPPORTED_FILE_TYPE", StatusSkipped},
+		{"mixed.zip", zipOf(file{"a.txt", []byte("SSN 123-45-6788")}, file{"b.bin", []byte{0, 1, 0}}), ErrUnsupported, "ARCHIVE_CONTAINS_UNPROCESSED_FILES", StatusPartial},
 		{"bad.pdf", []byte("%PDF-1.7\n1 0 obj << /Length 99999 /Filter /FlateDecode >> stream\ngarbage"), ErrMalformed, "MALFORMED_FILE", StatusPartial},
 	}
 	for _, tc := range tests {
