@@ -330,6 +330,7 @@ func (st *state) csv(r io.Reader, entry string, tsv bool) error {
 	cr.LazyQuotes = true
 	cr.ReuseRecord = true
 	var header []string
+	var colKW [][]bool // per column: identifiers whose keyword the column name holds
 	row := int64(0)
 	rowStart := int64(0)
 	for {
@@ -348,20 +349,27 @@ func (st *state) csv(r io.Reader, entry string, tsv bool) error {
 		row++
 		if row == 1 {
 			header = append([]string(nil), rec...)
+			for _, h := range header {
+				colKW = append(colKW, st.ctxKeywords(h))
+			}
 		}
 		end := cr.InputOffset()
 		mask := mr.mask(rowStart, end)
 		rowStart = end
 		for i, v := range rec {
+			if len(v) == 0 {
+				continue
+			}
 			name, kctx := "", ""
+			var kw []bool
 			if i < len(header) {
-				name, kctx = header[i], header[i]
+				name, kctx, kw = header[i], header[i], colKW[i]
 			}
 			if row == 1 {
-				kctx = ""
+				kctx, kw = "", nil
 			}
 			c := Cell{Row: row, Column: int64(i + 1), ColumnName: name, Entry: entry}
-			st.segment(unsafeBytes(v), kctx, mask, where{cell: c})
+			st.segmentKW(unsafeBytes(v), kctx, kw, mask, where{cell: c})
 		}
 	}
 }

@@ -287,12 +287,17 @@ func (st *state) segment(v []byte, kctx string, mask uint32, at where) {
 	if len(v) == 0 {
 		return
 	}
+	st.segmentKW(v, kctx, st.ctxKeywords(kctx), mask, at)
+}
+
+// segmentKW is segment with the context's keyword hits already known.
+func (st *state) segmentKW(v []byte, kctx string, kw []bool, mask uint32, at where) {
 	d := &st.det
 	if d.e == nil {
 		d.e = st.e
 		d.emit = func(idx, s, e int) { st.add(idx, st.at.put) }
 	}
-	d.seg, d.kctx, d.ctxKW, d.mask = v, kctx, st.ctxKeywords(kctx), mask
+	d.seg, d.kctx, d.ctxKW, d.mask = v, kctx, kw, mask
 	st.at = at
 	d.run()
 }
