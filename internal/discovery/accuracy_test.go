@@ -116,6 +116,24 @@ func (g gen) aws() string {
 	}
 }
 
+func (g gen) cf() string {
+	b := make([]byte, 15)
+	for i, k := range "LLLLLLNNLNNLNNN" {
+		if k == 'L' {
+			b[i] = byte('A' + g.r.IntN(26))
+		} else {
+			b[i] = byte('0' + g.r.IntN(10))
+		}
+	}
+	b[8] = "ABCDEHLMPRST"[g.r.IntN(12)]
+	for c := byte('A'); c <= 'Z'; c++ {
+		if _, ok := codiceFiscale(append(b[:15:15], c), 0); ok {
+			return string(append(b, c))
+		}
+	}
+	return ""
+}
+
 var (
 	firstNames = []string{"Maria", "James", "Aiko", "Lena", "Omar", "Priya", "Tom", "Sofia", "Chen", "Ana"}
 	lastNames  = []string{"Garcia", "Smith", "Tanaka", "Novak", "Haddad", "Patel", "Brown", "Rossi", "Wei", "Silva"}
@@ -133,7 +151,7 @@ var (
 
 // sample returns one planted value or decoy per call.
 func (g gen) sample() (p planted, decoy string) {
-	switch g.r.IntN(22) {
+	switch g.r.IntN(23) {
 	case 0:
 		return planted{"USA_SOCIAL_SECURITY_NUMBER", "SSN", g.ssn()}, "reference 666-" + g.digits(2) + "-" + g.digits(4)
 	case 1:
@@ -180,6 +198,8 @@ func (g gen) sample() (p planted, decoy string) {
 		return planted{"PKCS", "key", "-----BEGIN RSA PRIVATE KEY-----"}, "-----BEGIN CERTIFICATE-----"
 	case 20:
 		return planted{"USA_MEDICARE_BENEFICIARY_IDENTIFIER", "Medicare MBI", fmt.Sprintf("%dEG4-TE5-MK%s", 1+g.r.IntN(9), g.digits(2))}, "part 1EG4-TS5-MK73"
+	case 21:
+		return planted{"ITALY_NATIONAL_IDENTIFICATION_NUMBER", "codice fiscale", g.cf()}, "serial ABCDEF12G34H567"
 	default:
 		return planted{"CREDIT_CARD_NUMBER_(NO_KEYWORD)", "reference", g.card()}, "test card 4111111111111111"
 	}

@@ -434,6 +434,11 @@ func (d *detector) letterPrefixed(s, end int, dg []byte, seps int) {
 	if s >= 2 && isUpper(seg[s-1]) && isUpper(seg[s-2]) && (s < 3 || !isAlnum(seg[s-3])) && len(dg) >= 2 {
 		d.iban(s - 2)
 	}
+	if len(dg) == 2 && seps == 0 && s >= 6 && d.on(idItalyCF) {
+		if e, ok := codiceFiscale(seg, s-6); ok && d.near(idItalyCF, s-6, e) {
+			d.hit(idItalyCF, s-6, e)
+		}
+	}
 	if s < 1 || !isAlpha(seg[s-1]) {
 		return
 	}

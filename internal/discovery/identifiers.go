@@ -49,6 +49,7 @@ const (
 	idHICN
 	idDEA
 	idNPI
+	idItalyCF
 	idIBAN // first IBAN; the per-country ids follow
 )
 
@@ -94,6 +95,7 @@ var managedTable = append([]managed{
 	idHICN:       {"USA_HEALTH_INSURANCE_CLAIM_NUMBER", CategoryPersonal, []string{"hicn", "medicare", "health insurance claim", "claim number", "insurance claim"}, true, true},
 	idDEA:        {"US_DRUG_ENFORCEMENT_AGENCY_NUMBER", CategoryPersonal, []string{"dea", "drug enforcement", "dea number", "dea registration", "prescriber"}, true, true},
 	idNPI:        {"USA_NATIONAL_PROVIDER_IDENTIFIER", CategoryPersonal, []string{"npi", "national provider", "provider id", "provider number"}, true, true},
+	idItalyCF:    {"ITALY_NATIONAL_IDENTIFICATION_NUMBER", CategoryPersonal, []string{"codice fiscale", "cf", "fiscal code", "tax code", "codice", "personal code"}, true, true},
 }, ibanManaged()...)
 
 var managedIndex = func() map[string]int {

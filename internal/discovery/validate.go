@@ -201,3 +201,47 @@ func isUpper(c byte) bool { return c-'A' < 26 }
 func isLower(c byte) bool { return c-'a' < 26 }
 func isAlpha(c byte) bool { return isUpper(c) || isLower(c) }
 func isAlnum(c byte) bool { return isDigit(c) || isAlpha(c) }
+
+// codiceFiscale parses an Italian fiscal code at b[s:]: 6 letters, 2
+// digits, a month letter, 2 digits, a letter, 3 digits and the check letter
+// over odd/even position tables.
+func codiceFiscale(b []byte, s int) (int, bool) {
+	const shape = "LLLLLLNNLNNLNNNL"
+	if s+16 > len(b) || (s > 0 && isAlnum(b[s-1])) || (s+16 < len(b) && isAlnum(b[s+16])) {
+		return 0, false
+	}
+	c := b[s : s+16]
+	for i, k := range []byte(shape) {
+		if k == 'L' && !isUpper(c[i]) || k == 'N' && !isDigit(c[i]) {
+			return 0, false
+		}
+	}
+	if !bytesContains("ABCDEHLMPRST", c[8]) {
+		return 0, false
+	}
+	odd := [26]int{1, 0, 5, 7, 9, 13, 15, 17, 19, 21, 2, 4, 18, 20, 11, 3, 6, 8, 12, 14, 16, 10, 22, 25, 24, 23}
+	sum := 0
+	for i, ch := range c[:15] {
+		v := 0
+		if isDigit(ch) {
+			v = int(ch - '0')
+		} else {
+			v = int(ch - 'A')
+		}
+		if i%2 == 0 {
+			sum += odd[v]
+		} else {
+			sum += v
+		}
+	}
+	return s + 16, c[15] == byte('A'+sum%26)
+}
+
+func bytesContains(set string, c byte) bool {
+	for i := 0; i < len(set); i++ {
+		if set[i] == c {
+			return true
+		}
+	}
+	return false
+}
