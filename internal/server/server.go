@@ -198,6 +198,11 @@ func Run(ctx context.Context, o Options, out io.Writer) error {
 		return err
 	}
 	defer comp.close()
+	discovery, err := openDiscovery(dir, o.Region, time.Now, log)
+	if err != nil {
+		return err
+	}
+	defer discovery.Store.Close()
 
 	svc := objects.New(st.Meta, st.Blobs, dataClock.Now, log)
 	// The CloudTrail trail journals every request's records before the
@@ -287,6 +292,7 @@ func Run(ctx context.Context, o Options, out io.Writer) error {
 			"cloudtrail": (&cloudtrailapi.Handler{Trails: trails, Logger: log}).API(),
 			"config":     comp.api,
 		},
+		REST:      map[string]s3api.RESTService{"macie2": discovery.API()},
 		Logger:    log,
 		KeyUse:    keyUse,
 		DataClock: dataClock,
