@@ -33,7 +33,7 @@ func deps(t *testing.T, pkg string) []string {
 
 func TestPurePackages(t *testing.T) {
 	// Pure packages: no HTTP stack, no storage, nothing from the server.
-	for _, pkg := range []string{"internal/auth/sigv4", "internal/checksum", "internal/mfa", "internal/policy", "internal/analyze", "internal/crypto/stream", "internal/clock", "internal/cse"} {
+	for _, pkg := range []string{"internal/auth/sigv4", "internal/checksum", "internal/mfa", "internal/policy", "internal/analyze", "internal/crypto/stream", "internal/clock", "internal/cse", "internal/discovery"} {
 		for _, d := range deps(t, pkg) {
 			if d == "net/http" || strings.HasPrefix(d, mod+"internal/storage") || strings.HasPrefix(d, mod+"internal/server") || strings.HasPrefix(d, mod+"internal/s3api") {
 				t.Errorf("%s imports %s", pkg, d)
