@@ -261,7 +261,7 @@ func (s *Service) serve(ctx context.Context, account, op, id string, q url.Value
 	case "ListClassificationJobs":
 		return s.listJobs(ctx, account, body)
 	case "DescribeClassificationJob":
-		return s.job(ctx, account, id)
+		return s.describeJob(ctx, account, id)
 	case "UpdateClassificationJob":
 		return nil, s.updateJob(ctx, account, id, body)
 	case "ListFindings":

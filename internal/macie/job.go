@@ -28,8 +28,8 @@ type Job struct {
 	Statistics                    JobStatistics     `json:"statistics"`
 	Tags                          map[string]string `json:"tags,omitempty"`
 	// NextRun is when a scheduled job runs next (Coffer's own field,
-	// not returned).
-	NextRun string `json:"-"`
+	// cleared before a job is returned).
+	NextRun string `json:"nextRun,omitempty"`
 }
 
 // LastRunError says whether the last run failed for some objects.

@@ -85,6 +85,17 @@ func (s *Service) job(ctx context.Context, account, id string) (*Job, error) {
 	return j, err
 }
 
+// describeJob is DescribeClassificationJob: the job without Coffer's
+// own fields.
+func (s *Service) describeJob(ctx context.Context, account, id string) (*Job, error) {
+	j, err := s.job(ctx, account, id)
+	if err != nil {
+		return nil, err
+	}
+	j.NextRun = ""
+	return j, nil
+}
+
 func (s *Service) listJobs(ctx context.Context, account string, body []byte) (any, error) {
 	var in struct {
 		FilterCriteria *struct {

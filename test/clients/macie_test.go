@@ -87,14 +87,16 @@ func TestMacieWithAWSCLIv2(t *testing.T) {
 		"--custom-data-identifier-ids", cdi.CustomDataIdentifierId, "--allow-list-ids", al.Id)
 	var desc struct {
 		JobId, JobStatus, JobType, Name, ManagedDataIdentifierSelector string
-		SamplingPercentage                                            int
+		SamplingPercentage                                             int
 	}
 	a.json(t, &desc, "macie2", "describe-classification-job", "--job-id", job.JobId)
 	if desc.JobId != job.JobId || desc.JobType != "ONE_TIME" || desc.Name != "docs" || desc.SamplingPercentage != 100 ||
 		desc.ManagedDataIdentifierSelector != "RECOMMENDED" {
 		t.Fatalf("describe-classification-job: %+v", desc)
 	}
-	var jobs struct{ Items []struct{ JobId, Name string } }
+	var jobs struct {
+		Items []struct{ JobId, Name string }
+	}
 	a.json(t, &jobs, "macie2", "list-classification-jobs")
 	if len(jobs.Items) != 1 || jobs.Items[0].JobId != job.JobId {
 		t.Fatalf("list-classification-jobs: %+v", jobs)
