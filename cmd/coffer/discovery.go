@@ -16,8 +16,10 @@ import (
 
 // discoveryFlags are the server's sensitive data discovery settings.
 type discoveryFlags struct {
-	DiscoveryParallel int           `name:"discovery-parallel" help:"Objects a classification job scans at once (1 to 64)." default:"2" env:"COFFER_DISCOVERY_PARALLEL"`
-	DiscoveryJobPoll  time.Duration `name:"discovery-job-poll" help:"How often scheduled classification jobs are checked for being due (1s to 1h)." default:"1m" env:"COFFER_DISCOVERY_JOB_POLL"`
+	DiscoveryParallel     int           `name:"discovery-parallel" help:"Objects a classification job scans at once (1 to 64)." default:"2" env:"COFFER_DISCOVERY_PARALLEL"`
+	DiscoveryJobPoll      time.Duration `name:"discovery-job-poll" help:"How often scheduled classification jobs are checked for being due (1s to 1h)." default:"1m" env:"COFFER_DISCOVERY_JOB_POLL"`
+	DiscoveryAutoInterval time.Duration `name:"discovery-auto-interval" help:"Pause between automated sensitive data discovery passes over accounts that enabled it (1s to 24h)." default:"1h" env:"COFFER_DISCOVERY_AUTO_INTERVAL"`
+	DiscoveryAutoRate     int           `name:"discovery-auto-rate" help:"Most new or changed objects one automated discovery pass scans per account (1 to 1000000)." default:"1000" env:"COFFER_DISCOVERY_AUTO_RATE"`
 }
 
 func (f *discoveryFlags) options() (server.DiscoveryOptions, error) {
@@ -27,7 +29,14 @@ func (f *discoveryFlags) options() (server.DiscoveryOptions, error) {
 	if f.DiscoveryJobPoll < time.Second || f.DiscoveryJobPoll > time.Hour {
 		return server.DiscoveryOptions{}, fmt.Errorf("--discovery-job-poll %v: must be between 1s and 1h", f.DiscoveryJobPoll)
 	}
-	return server.DiscoveryOptions{Parallel: f.DiscoveryParallel, JobPoll: f.DiscoveryJobPoll}, nil
+	if f.DiscoveryAutoInterval < time.Second || f.DiscoveryAutoInterval > 24*time.Hour {
+		return server.DiscoveryOptions{}, fmt.Errorf("--discovery-auto-interval %v: must be between 1s and 24h", f.DiscoveryAutoInterval)
+	}
+	if f.DiscoveryAutoRate < 1 || f.DiscoveryAutoRate > 1000000 {
+		return server.DiscoveryOptions{}, fmt.Errorf("--discovery-auto-rate %d: must be between 1 and 1000000", f.DiscoveryAutoRate)
+	}
+	return server.DiscoveryOptions{Parallel: f.DiscoveryParallel, JobPoll: f.DiscoveryJobPoll,
+		AutoInterval: f.DiscoveryAutoInterval, AutoRate: f.DiscoveryAutoRate}, nil
 }
 
 type discoveryCmd struct {

@@ -82,6 +82,8 @@ var routes = []route{
 	{"POST", "/findings/describe", "GetFindings", ""},
 	{"POST", "/findings/statistics", "GetFindingStatistics", ""},
 	{"POST", "/managed-data-identifiers/list", "ListManagedDataIdentifiers", ""},
+	{"GET", "/automated-discovery/configuration", "GetAutomatedDiscoveryConfiguration", ""},
+	{"PUT", "/automated-discovery/configuration", "UpdateAutomatedDiscoveryConfiguration", ""},
 }
 
 func match(pattern, path string) (id string, ok bool) {
@@ -270,6 +272,10 @@ func (s *Service) serve(ctx context.Context, account, op, id string, q url.Value
 		return s.getFindings(ctx, account, body)
 	case "GetFindingStatistics":
 		return s.findingStatistics(ctx, account, body)
+	case "GetAutomatedDiscoveryConfiguration":
+		return s.automatedConfig(ctx, account)
+	case "UpdateAutomatedDiscoveryConfiguration":
+		return nil, s.updateAutomated(ctx, account, body)
 	case "ListManagedDataIdentifiers":
 		var in struct {
 			NextToken string `json:"nextToken"`
@@ -329,6 +335,9 @@ func (s *Service) disable(ctx context.Context, account string) error {
 				return err
 			}
 		}
+	}
+	if err := s.Store.Delete(ctx, account, KindSession, autoID); err != nil {
+		return err
 	}
 	t := timestamp(s.now())
 	return putJSON(ctx, s.Store, account, KindSession, "", &Session{CreatedAt: t, UpdatedAt: t, Status: "DISABLED", FindingPublishingFrequency: "FIFTEEN_MINUTES"})

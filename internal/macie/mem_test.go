@@ -16,7 +16,9 @@ type memStore struct {
 
 func openTestStore(string) (*memStore, error) { return &memStore{m: map[string][]byte{}}, nil }
 
-func mk(account string, kind Kind, id string) string { return account + "\x01" + string(kind) + "\x01" + id }
+func mk(account string, kind Kind, id string) string {
+	return account + "\x01" + string(kind) + "\x01" + id
+}
 
 func (s *memStore) Put(_ context.Context, a string, k Kind, id string, doc []byte) error {
 	s.mu.Lock()

@@ -65,7 +65,11 @@ func (r *Runner) record(ctx context.Context, account string, j *Job, b *meta.Buc
 		return nil
 	}
 	sb, acc := r.s3Bucket(ctx, b)
-	id := findingID(account, j.JobID, b.Name, v.Key, v.VersionID)
+	jobID, origin := "auto", "AUTOMATED_SENSITIVE_DATA_DISCOVERY"
+	if j != nil {
+		jobID, origin = j.JobID, "SENSITIVE_DATA_DISCOVERY_JOB"
+	}
+	id := findingID(account, jobID, b.Name, v.Key, v.VersionID)
 	now := timestamp(r.Svc.now())
 	f, err := getJSON[Finding](ctx, r.Svc.Store, account, KindFinding, id)
 	if errors.Is(err, ErrNotFound) {
@@ -88,8 +92,10 @@ func (r *Runner) record(ctx context.Context, account string, j *Job, b *meta.Buc
 	f.AccountID, f.Category, f.Partition, f.Region, f.SchemaVersion = account, "CLASSIFICATION", "aws", r.Svc.Region, "1.0"
 	f.Count++
 	f.Type, f.Severity, f.UpdatedAt = typ, rate(base, acc), now
-	f.ClassificationDetails = &ClassificationDetails{JobArn: j.JobArn, JobID: j.JobID,
-		OriginType: "SENSITIVE_DATA_DISCOVERY_JOB", Result: *res}
+	f.ClassificationDetails = &ClassificationDetails{OriginType: origin, Result: *res}
+	if j != nil {
+		f.ClassificationDetails.JobArn, f.ClassificationDetails.JobID = j.JobArn, j.JobID
+	}
 	f.ResourcesAffected = ResourcesAffected{S3Bucket: sb, S3Object: &S3Object{BucketArn: sb.Arn, ETag: strings.Trim(v.ETag, `"`),
 		Extension: extension(v.Key), Key: v.Key, LastModified: timestamp(v.LastModified), Path: b.Name + "/" + v.Key,
 		PublicAccess: acc.Public, ServerSideEncryption: enc, Size: v.Size, StorageClass: storageClass(v), Tags: tags,

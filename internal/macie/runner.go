@@ -28,6 +28,7 @@ type Objects interface {
 	GetObject(ctx context.Context, bucket, key, versionID string) (*meta.ObjectVersion, error)
 	Open(ctx context.Context, v *meta.ObjectVersion) (io.ReadCloser, error)
 	ListAccounts(ctx context.Context) ([]string, error)
+	ListBuckets(ctx context.Context, owner string) ([]*meta.Bucket, error)
 }
 
 // BucketAccess is a bucket's security posture as findings report it.
@@ -51,6 +52,10 @@ type Runner struct {
 	Parallel int
 	// Poll is how often due scheduled jobs are looked for.
 	Poll time.Duration
+	// AutoInterval is the pause between automated discovery passes;
+	// AutoRate bounds the objects one pass scans per account.
+	AutoInterval time.Duration
+	AutoRate     int
 	// Publish is told of every finding created or updated (trail and
 	// webhooks).
 	Publish func(f *Finding)
@@ -79,12 +84,22 @@ func (r *Runner) Start(ctx context.Context) (done <-chan struct{}) {
 	if r.Poll <= 0 {
 		r.Poll = time.Minute
 	}
+	if r.AutoInterval <= 0 {
+		r.AutoInterval = time.Hour
+	}
+	if r.AutoRate <= 0 {
+		r.AutoRate = 1000
+	}
 	d := make(chan struct{})
 	go func() {
 		defer close(d)
 		var wg sync.WaitGroup
 		t := time.NewTicker(r.Poll)
 		defer t.Stop()
+		auto := time.NewTicker(r.AutoInterval)
+		defer auto.Stop()
+		autoDone := make(chan struct{}, 1)
+		autoDone <- struct{}{}
 		for {
 			r.dispatch(ctx, &wg)
 			select {
@@ -93,6 +108,18 @@ func (r *Runner) Start(ctx context.Context) (done <-chan struct{}) {
 				return
 			case <-r.wake:
 			case <-t.C:
+			case <-auto.C:
+				// One automated pass at a time; a slow pass skips ticks.
+				select {
+				case <-autoDone:
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						r.Automated(ctx)
+						autoDone <- struct{}{}
+					}()
+				default:
+				}
 			}
 		}
 	}()
@@ -391,7 +418,8 @@ type scanRecord struct {
 // scanOne scans one version (or reuses its kept result) and records its
 // finding. The error reports a failed object (the run's error status).
 func (r *Runner) scanOne(ctx context.Context, account string, j *Job, eng *discovery.Engine, fp string, b *meta.Bucket, lv *meta.ObjectVersion) error {
-	sk := ScanKey(b.Name, lv.Key, lv.VersionID)
+	// Results are kept per version and per identifier selection.
+	sk := ScanKey(b.Name, lv.Key, lv.VersionID) + "\x00" + fp
 	rec, err := getJSON[scanRecord](ctx, r.Svc.Store, account, KindScan, sk)
 	if err != nil || rec.ETag != lv.ETag || rec.Fingerprint != fp {
 		res, serr := r.scan(ctx, eng, lv)

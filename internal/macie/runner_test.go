@@ -75,7 +75,9 @@ func TestRunnerRunsJobs(t *testing.T) {
 	public := false
 	var published []string
 	r := &Runner{Svc: s, Objects: objs, Parallel: 2,
-		Access:  func(context.Context, *meta.Bucket) BucketAccess { return BucketAccess{Public: public, EncryptionType: "AES256", BlockPublicAccess: !public} },
+		Access: func(context.Context, *meta.Bucket) BucketAccess {
+			return BucketAccess{Public: public, EncryptionType: "AES256", BlockPublicAccess: !public}
+		},
 		Publish: func(f *Finding) { published = append(published, f.Type) }}
 	_, out, code := call(t, s, "POST", "/jobs", `{"jobType":"ONE_TIME","name":"j","s3JobDefinition":{"bucketDefinitions":[{"accountId":"`+acct+`","buckets":["b"]}]}}`)
 	if code != "" {
@@ -156,5 +158,57 @@ func TestRunnerRunsJobs(t *testing.T) {
 	}
 	if len(published) == 0 {
 		t.Error("no finding published")
+	}
+}
+
+func (o *objectsFake) ListBuckets(_ context.Context, owner string) ([]*meta.Bucket, error) {
+	var out []*meta.Bucket
+	for _, b := range o.buckets {
+		if b.Owner == owner {
+			out = append(out, b)
+		}
+	}
+	return out, nil
+}
+
+func TestAutomatedDiscovery(t *testing.T) {
+	s := newService(t)
+	objs := &objectsFake{buckets: map[string]*meta.Bucket{"b": {Name: "b", Owner: acct}}, objs: map[string][]*meta.ObjectVersion{}, data: map[string]string{}}
+	objs.put("b", "a.txt", "Credit card number: 4532 0151 1283 0366\n", nil)
+	objs.put("b", "b.txt", "nothing here\n", nil)
+	objs.put("b", "c.env", "aws_access_key_id = AKIAQ3EGRFXZ7KLMN2PB\naws_secret_access_key = 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\n", nil)
+	r := &Runner{Svc: s, Objects: objs, AutoRate: 2}
+	ctx := context.Background()
+	r.Automated(ctx)
+	if objs.opens != 0 {
+		t.Fatalf("automated discovery ran while disabled: %d opens", objs.opens)
+	}
+	if _, _, code := call(t, s, "PUT", "/automated-discovery/configuration", `{"status":"ENABLED"}`); code != "" {
+		t.Fatal(code)
+	}
+	_, c, _ := call(t, s, "GET", "/automated-discovery/configuration", "")
+	if c["status"] != "ENABLED" || c["firstEnabledAt"] == nil {
+		t.Fatalf("configuration: %v", c)
+	}
+	r.Automated(ctx) // the rate allows two objects a pass
+	if objs.opens != 2 {
+		t.Fatalf("first pass opened %d, want 2", objs.opens)
+	}
+	r.Automated(ctx)
+	if objs.opens != 3 {
+		t.Fatalf("second pass opened %d in all, want 3", objs.opens)
+	}
+	r.Automated(ctx) // nothing new
+	if objs.opens != 3 {
+		t.Fatalf("unchanged objects rescanned: %d", objs.opens)
+	}
+	objs.objs["b"][1].ETag = `"changed"`
+	r.Automated(ctx)
+	if objs.opens != 4 {
+		t.Fatalf("changed object not rescanned: %d", objs.opens)
+	}
+	fs, _ := s.Findings(ctx, acct, map[string]Criterion{"classificationDetails.originType": {Eq: []string{"AUTOMATED_SENSITIVE_DATA_DISCOVERY"}}}, nil)
+	if len(fs) != 2 {
+		t.Fatalf("automated findings: %d, want 2", len(fs))
 	}
 }

@@ -25,6 +25,11 @@ type DiscoveryOptions struct {
 	Parallel int
 	// JobPoll is how often due scheduled jobs are looked for (default 1m).
 	JobPoll time.Duration
+	// AutoInterval is the pause between automated discovery passes
+	// (default 1h); AutoRate bounds the objects one pass scans per
+	// account (default 1000).
+	AutoInterval time.Duration
+	AutoRate     int
 }
 
 // discoveryPart is Macie: its records, API and job runner.
@@ -62,6 +67,7 @@ func (d *discoveryPart) API() s3api.RESTService { return d.svc.API() }
 // access changed; findings go to the trail and the webhook through al.
 func (d *discoveryPart) start(o DiscoveryOptions, m meta.Store, objs *objects.Service, al *alerts.Dispatcher, log *slog.Logger) {
 	d.runner = &macie.Runner{Svc: d.svc, Objects: objectSource{m, objs}, Parallel: o.Parallel, Poll: o.JobPoll, Log: log,
+		AutoInterval: o.AutoInterval, AutoRate: o.AutoRate,
 		Access: func(ctx context.Context, b *meta.Bucket) macie.BucketAccess { return bucketAccess(ctx, m, b) },
 		Publish: func(f *macie.Finding) {
 			a := alerts.Alert{Type: "MacieFinding", Account: f.AccountID, Current: f.Severity.Description,
@@ -155,6 +161,10 @@ func (s objectSource) Open(ctx context.Context, v *meta.ObjectVersion) (io.ReadC
 		io.Reader
 		io.Closer
 	}{io.NewSectionReader(r, 0, r.Size()), r}, nil
+}
+
+func (s objectSource) ListBuckets(ctx context.Context, owner string) ([]*meta.Bucket, error) {
+	return s.m.ListBuckets(ctx, owner)
 }
 
 func (s objectSource) ListAccounts(ctx context.Context) ([]string, error) {
