@@ -12,11 +12,48 @@ type emitFunc func(idx, start, end int)
 // segment is text the detectors look at, with its structural keyword
 // context (a column name or the JSON path, normalised) for §9.2.
 type detector struct {
-	e    *Engine
-	seg  []byte
-	kctx string
-	emit emitFunc
-	buf  [160]byte
+	e     *Engine
+	seg   []byte
+	kctx  string
+	ctxKW []bool // per identifier: a keyword is in kctx
+	mask  uint32 // anchors present (see anchorMask); all set when unknown
+	emit  emitFunc
+	buf   [160]byte
+}
+
+// Anchor bits: which literal-led detectors can match at all.
+const (
+	mAt uint32 = 1 << iota
+	mBegin
+	mStripe
+	mJWT
+	mGCP
+	mBasic
+	mPuTTY
+	mCookie
+	mAWS
+	mAll = 1<<iota - 1
+)
+
+var anchorBits = []struct {
+	p []byte
+	m uint32
+}{
+	{[]byte("@"), mAt}, {[]byte("-----BEGIN "), mBegin}, {[]byte("_live_"), mStripe}, {jwtHeader, mJWT}, {[]byte("AIza"), mGCP},
+	{[]byte("Basic "), mBasic}, {[]byte("PuTTY-User-Key-File-"), mPuTTY}, {[]byte("ookie: "), mCookie},
+	{awsAnchors[0], mAWS}, {awsAnchors[1], mAWS}, {awsAnchors[2], mAWS}, {awsAnchors[3], mAWS},
+}
+
+// anchorMask is the multi-pattern prefilter: one look at the text decides
+// which literal-led detectors run at all.
+func anchorMask(b []byte) uint32 {
+	var m uint32
+	for _, a := range anchorBits {
+		if m&a.m == 0 && bytes.Index(b, a.p) >= 0 {
+			m |= a.m
+		}
+	}
+	return m
 }
 
 func isDigit(c byte) bool { return c-'0' < 10 }
@@ -28,16 +65,12 @@ func isAlnum(c byte) bool { return isDigit(c) || isAlpha(c) }
 // near reports whether one of identifier idx's keywords is within 30
 // characters of seg[s:j], or in the structural context.
 func (d *detector) near(idx, s, j int) bool {
-	kws := d.e.defs[idx].kw
+	kws := d.e.defs[idx].kwb
 	if len(kws) == 0 {
 		return false
 	}
-	if d.kctx != "" {
-		for _, k := range kws {
-			if containsStr(d.kctx, k) {
-				return true
-			}
-		}
+	if d.ctxKW != nil && d.ctxKW[idx] {
+		return true
 	}
 	a, b := s-30, j+30
 	if a < 0 {
@@ -62,7 +95,7 @@ func (d *detector) near(idx, s, j int) bool {
 	}
 	w := d.buf[:n]
 	for _, k := range kws {
-		if bytes.Contains(w, []byte(k)) {
+		if bytes.Contains(w, k) {
 			return true
 		}
 	}
@@ -84,7 +117,7 @@ func (d *detector) on(idx int) bool { return d.e.on[idx] }
 
 // hit emits a match unless an allow list covers it.
 func (d *detector) hit(idx, s, j int) {
-	if !d.e.on[idx] || d.e.allowed(d.seg[s:j]) {
+	if (idx < d.e.nMgd && !d.e.on[idx]) || d.e.allowed(d.seg[s:j]) {
 		return
 	}
 	d.emit(idx, s, j)
@@ -100,13 +133,15 @@ func (d *detector) run() {
 		}
 		i = d.number(i) - 1
 	}
-	if bytes.IndexByte(seg, '@') >= 0 && d.on(idEmail) {
+	if d.mask&mAt != 0 && d.on(idEmail) {
 		d.emails()
 	}
-	if bytes.IndexByte(seg, '-') >= 0 {
+	if d.mask&mBegin != 0 {
 		d.privateKeys()
 	}
-	d.anchors()
+	if d.mask&^(mAt|mBegin) != 0 || d.ctxKW != nil {
+		d.anchors()
+	}
 	for i := range d.e.custom {
 		d.customID(&d.e.custom[i])
 	}
@@ -670,7 +705,7 @@ var jwtHeader = []byte("eyJ")
 // anchors finds the literal-led credentials.
 func (d *detector) anchors() {
 	seg := d.seg
-	if d.on(idStripe) {
+	if d.on(idStripe) && d.mask&mStripe != 0 {
 		for _, p := range [][]byte{[]byte("sk_live_"), []byte("rk_live_")} {
 			d.each(p, func(s int) {
 				e := s + len(p)
@@ -683,7 +718,7 @@ func (d *detector) anchors() {
 			})
 		}
 	}
-	if d.on(idJWT) {
+	if d.on(idJWT) && d.mask&mJWT != 0 {
 		d.each(jwtHeader, func(s int) {
 			if s > 0 && (isAlnum(seg[s-1]) || seg[s-1] == '-' || seg[s-1] == '_') {
 				return
@@ -693,7 +728,7 @@ func (d *detector) anchors() {
 			}
 		})
 	}
-	if d.on(idGCP) {
+	if d.on(idGCP) && d.mask&mGCP != 0 {
 		d.each([]byte("AIza"), func(s int) {
 			e := s + 4
 			for e < len(seg) && (isAlnum(seg[e]) || seg[e] == '_' || seg[e] == '-') {
@@ -704,7 +739,7 @@ func (d *detector) anchors() {
 			}
 		})
 	}
-	if d.on(idBasicAuth) {
+	if d.on(idBasicAuth) && d.mask&mBasic != 0 {
 		d.each([]byte("Basic "), func(s int) {
 			ls := bytes.LastIndexByte(seg[:s], '\n') + 1
 			h := bytes.ToLower(bytes.TrimSpace(seg[ls:s]))
@@ -722,7 +757,7 @@ func (d *detector) anchors() {
 			d.hit(idBasicAuth, ls+bytes.IndexByte(seg[ls:s], bytes.TrimSpace(seg[ls:s])[0]), e)
 		})
 	}
-	if d.on(idPuTTY) {
+	if d.on(idPuTTY) && d.mask&mPuTTY != 0 {
 		d.each([]byte("PuTTY-User-Key-File-"), func(s int) {
 			e := bytes.IndexByte(seg[s:], '\n')
 			if e < 0 {
@@ -733,7 +768,7 @@ func (d *detector) anchors() {
 			}
 		})
 	}
-	if d.on(idCookie) {
+	if d.on(idCookie) && d.mask&mCookie != 0 {
 		for _, p := range [][]byte{[]byte("Cookie: "), []byte("cookie: ")} {
 			d.each(p, func(s int) {
 				st := s
@@ -757,7 +792,7 @@ func (d *detector) anchors() {
 			})
 		}
 	}
-	if d.on(idAWS) {
+	if d.on(idAWS) && (d.mask&mAWS != 0 || d.ctxKW != nil && d.ctxKW[idAWS]) {
 		d.awsSecrets()
 	}
 }
@@ -781,7 +816,7 @@ var awsAnchors = [][]byte{[]byte("ecret"), []byte("ECRET"), []byte("redential"),
 // keywords, or anywhere in a value whose column or path names one.
 func (d *detector) awsSecrets() {
 	seg := d.seg
-	if d.kctx != "" && d.near(idAWS, 0, 0) && len(seg) < 200 {
+	if d.ctxKW != nil && d.ctxKW[idAWS] && len(seg) < 200 {
 		d.awsTokens(0, len(seg))
 		return
 	}
@@ -897,7 +932,7 @@ func (d *detector) customID(c *customDef) {
 			}
 		}
 	}
-	low := bytes.ToLower(seg)
+	low := asciiLower(seg) // same length as seg, so offsets carry over
 	seen := map[int]bool{}
 	for _, k := range c.kws {
 		kb := []byte(k)
@@ -918,4 +953,15 @@ func (d *detector) customID(c *customDef) {
 			}
 		}
 	}
+}
+
+func asciiLower(b []byte) []byte {
+	out := make([]byte, len(b))
+	for i, c := range b {
+		if isUpper(c) {
+			c += 32
+		}
+		out[i] = c
+	}
+	return out
 }

@@ -28,7 +28,8 @@ type idDef struct {
 	cat      Category
 	custom   *CustomIdentifier
 	kw       []string // normalised keywords (see norm)
-	required bool     // keyword required
+	kwb      [][]byte
+	required bool // keyword required
 }
 
 type customDef struct {
@@ -139,7 +140,11 @@ func New(cfg Config) (*Engine, error) {
 		for i, k := range d.kw {
 			kw[i] = norm(k)
 		}
-		e.defs = append(e.defs, idDef{id: d.id, cat: d.cat, kw: kw, required: d.required})
+		kwb := make([][]byte, len(kw))
+		for i, k := range kw {
+			kwb[i] = []byte(k)
+		}
+		e.defs = append(e.defs, idDef{id: d.id, cat: d.cat, kw: kw, kwb: kwb, required: d.required})
 		e.on = append(e.on, on)
 	}
 	e.nMgd = len(e.defs)

@@ -6,6 +6,7 @@ import (
 	"bufio"
 	"bytes"
 	"compress/gzip"
+	"context"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
@@ -13,6 +14,7 @@ import (
 	"path"
 	"strconv"
 	"strings"
+	"unsafe"
 )
 
 type format int
@@ -197,14 +199,12 @@ func (g *gzErr) Read(p []byte) (int, error) {
 	n, err := g.r.Read(p)
 	if err != nil && err != io.EOF {
 		var b *budgetError
-		if !errors.As(err, &b) && !errors.Is(err, errCtx(err)) {
+		if !errors.As(err, &b) && !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) {
 			return n, &malformedError{reason: "MALFORMED_ARCHIVE", detail: "gzip stream"}
 		}
 	}
 	return n, err
 }
-
-func errCtx(err error) error { return err }
 
 func (st *state) tar(r io.Reader, entry string, depth int) error {
 	tr := tar.NewReader(r)
@@ -286,7 +286,7 @@ func (z *zipErr) Read(p []byte) (int, error) {
 	n, err := z.r.Read(p)
 	if err != nil && err != io.EOF {
 		var b *budgetError
-		if !errors.As(err, &b) {
+		if !errors.As(err, &b) && !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) {
 			return n, &malformedError{reason: "MALFORMED_ARCHIVE", detail: "zip member data"}
 		}
 	}
@@ -344,6 +344,12 @@ func (st *state) csv(r io.Reader, entry string, tsv bool) error {
 				keys = append(keys, norm(h))
 			}
 		}
+		st.vbuf = st.vbuf[:0]
+		for _, v := range rec {
+			st.vbuf = append(st.vbuf, v...)
+			st.vbuf = append(st.vbuf, 0x1f)
+		}
+		mask := anchorMask(st.vbuf)
 		for i, v := range rec {
 			name, kctx := "", ""
 			if i < len(header) {
@@ -353,7 +359,7 @@ func (st *state) csv(r io.Reader, entry string, tsv bool) error {
 				kctx = ""
 			}
 			c := Cell{Row: row, Column: int64(i + 1), ColumnName: name, Entry: entry}
-			st.segment([]byte(v), kctx, func(o *Occurrences) { o.Cells = append(o.Cells, c) })
+			st.segment(unsafeBytes(v), kctx, mask, where{cell: c})
 		}
 	}
 }
@@ -435,12 +441,10 @@ func (st *state) jsonDoc(dec *json.Decoder, entry string, rec int64) error {
 			continue
 		case string:
 			p := pathOf()
-			r := Record{RecordIndex: rec, JSONPath: p, Entry: entry}
-			st.segment([]byte(v), norm(p), func(o *Occurrences) { o.Records = append(o.Records, r) })
+			st.segment([]byte(v), norm(p), mAll, where{kind: 1, rec: Record{RecordIndex: rec, JSONPath: p, Entry: entry}})
 		case json.Number:
 			p := pathOf()
-			r := Record{RecordIndex: rec, JSONPath: p, Entry: entry}
-			st.segment([]byte(v), norm(p), func(o *Occurrences) { o.Records = append(o.Records, r) })
+			st.segment([]byte(v), norm(p), mAll, where{kind: 1, rec: Record{RecordIndex: rec, JSONPath: p, Entry: entry}})
 		}
 		afterValue()
 		if len(stack) == 0 && rec >= 0 {
@@ -493,3 +497,6 @@ func (st *state) jsonl(r io.Reader, entry string) error {
 		}
 	}
 }
+
+// unsafeBytes views a string's bytes without copying; the detectors only read.
+func unsafeBytes(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }

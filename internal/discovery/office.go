@@ -265,7 +265,7 @@ func (st *state) sheet(b []byte, sheet string, shared []string, entry string) er
 			kctx = ""
 		}
 		oc := Cell{Row: c.row, Column: c.col, ColumnName: name, CellReference: sheet + "!" + c.ref, Entry: entry}
-		st.segment([]byte(c.val), kctx, func(o *Occurrences) { o.Cells = append(o.Cells, oc) })
+		st.segment([]byte(c.val), kctx, mAll, where{cell: oc})
 	}
 	return nil
 }

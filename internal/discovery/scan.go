@@ -20,6 +20,56 @@ type state struct {
 	entries  int
 	scanned  bool // some content was examined
 	err      *ObjectError
+	det      detector
+	kwCache  map[string][]bool
+	at       where
+	vbuf     []byte
+}
+
+// where is the location of the value being scanned.
+type where struct {
+	kind int // 0 cell, 1 record
+	cell Cell
+	rec  Record
+}
+
+func (w *where) put(o *Occurrences) {
+	if w.kind == 0 {
+		o.Cells = append(o.Cells, w.cell)
+	} else {
+		o.Records = append(o.Records, w.rec)
+	}
+}
+
+// ctxKeywords says, per identifier, whether a keyword is in the structural
+// context (column name, JSON path), computed once per distinct context.
+func (st *state) ctxKeywords(kctx string) []bool {
+	if kctx == "" {
+		return nil
+	}
+	if v, ok := st.kwCache[kctx]; ok {
+		return v
+	}
+	v := make([]bool, len(st.e.defs))
+	any := false
+	for i, d := range st.e.defs {
+		for _, k := range d.kw {
+			if containsStr(kctx, k) {
+				v[i], any = true, true
+				break
+			}
+		}
+	}
+	if !any {
+		v = nil
+	}
+	if st.kwCache == nil {
+		st.kwCache = map[string][]bool{}
+	}
+	if len(st.kwCache) < 10000 {
+		st.kwCache[kctx] = v
+	}
+	return v
 }
 
 // budgetError aborts a reader or parser when a budget is spent.
@@ -178,6 +228,7 @@ func (st *state) text(r io.Reader, entry string, page int64) error {
 		}
 		hits = hits[:0]
 		det.seg = buf[:n]
+		det.mask = anchorMask(det.seg)
 		det.run()
 		sort.Slice(hits, func(i, j int) bool { return hits[i].s < hits[j].s })
 		cur, curLine, curStart := 0, line, lineStart
@@ -231,14 +282,20 @@ func (st *state) text(r io.Reader, entry string, page int64) error {
 	}
 }
 
-// segment scans one value (a cell, a JSON string) and reports each match at loc.
-func (st *state) segment(v []byte, kctx string, loc func(o *Occurrences)) {
+// segment scans one value (a cell, a JSON string) and reports each match at
+// loc; mask is anchorMask of the value or of a record that contains it.
+func (st *state) segment(v []byte, kctx string, mask uint32, at where) {
 	if len(v) == 0 {
 		return
 	}
-	det := &detector{e: st.e, seg: v, kctx: kctx}
-	det.emit = func(idx, s, e int) { st.add(idx, loc) }
-	det.run()
+	d := &st.det
+	if d.e == nil {
+		d.e = st.e
+		d.emit = func(idx, s, e int) { st.add(idx, st.at.put) }
+	}
+	d.seg, d.kctx, d.ctxKW, d.mask = v, kctx, st.ctxKeywords(kctx), mask
+	st.at = at
+	d.run()
 }
 
 func (st *state) deadline() time.Time {
