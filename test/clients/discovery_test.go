@@ -2,13 +2,17 @@ package clients
 
 import (
 	"encoding/json"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/coffer-io/coffer/internal/alerts"
 	"github.com/coffer-io/coffer/internal/auth/sigv4"
 	"github.com/coffer-io/coffer/test/harness"
 )
@@ -52,7 +56,23 @@ func TestDiscoveryEndToEnd(t *testing.T) {
 	if _, err := os.Stat(awsV2Path); err != nil {
 		missingClient(t, "aws CLI v2 not installed at %s", awsV2Path)
 	}
-	srv := harness.Start(t, harness.WithArgs("--discovery-job-poll", "1s"))
+	// A webhook receives the findings as signed alerts.
+	const secret = "discovery-test-secret"
+	var mu sync.Mutex
+	var received []alerts.Alert
+	wh := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		if !alerts.Verify([]byte(secret), r.Header.Get(alerts.HeaderTimestamp), body, r.Header.Get(alerts.HeaderSignature)) {
+			t.Errorf("alert with a bad signature: %s", body)
+		}
+		var a alerts.Alert
+		_ = json.Unmarshal(body, &a)
+		mu.Lock()
+		received = append(received, a)
+		mu.Unlock()
+	}))
+	t.Cleanup(wh.Close)
+	srv := harness.Start(t, harness.WithArgs("--discovery-job-poll", "1s", "--alert-webhook", wh.URL, "--alert-secret", secret))
 	ctx := testContext(t)
 	a := awsCLI{runner{ctx: ctx, env: srv.Env(), bin: awsV2Path, args: []string{"--endpoint-url", srv.Endpoint, "--output", "json"}}}
 	coffer := harness.Binary(t)
@@ -202,6 +222,31 @@ func TestDiscoveryEndToEnd(t *testing.T) {
 		f.Findings[0].ResourcesAffected.S3Bucket.PublicAccess.EffectivePermission != "PUBLIC" {
 		t.Fatalf("finding after the bucket went public: %+v", f.Findings)
 	}
+	// The webhook saw the finding rise; the trail has the alert events.
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		mu.Lock()
+		seen := false
+		for _, a := range received {
+			if a.Type == "MacieFinding" && a.Resource == "disc" && a.Current == "High" && strings.Contains(a.Detail, "Financial") {
+				seen = true
+			}
+		}
+		mu.Unlock()
+		if seen {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no High MacieFinding alert for the public bucket: %+v", received)
+		}
+	}
+	var events struct {
+		Events []struct{ EventName, EventSource string }
+	}
+	a.json(t, &events, "cloudtrail", "lookup-events", "--lookup-attributes", "AttributeKey=EventName,AttributeValue=MacieFinding")
+	if len(events.Events) == 0 {
+		t.Error("no MacieFinding event in the trail")
+	}
+
 	var pol struct{ FindingIds []string }
 	a.json(t, &pol, "macie2", "list-findings", "--finding-criteria", `{"criterion":{"type":{"eq":["Policy:IAMUser/S3BucketPublic"]}}}`)
 	if len(pol.FindingIds) != 1 {
