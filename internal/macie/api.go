@@ -68,6 +68,7 @@ var routes = []route{
 	{"PATCH", "/macie", "UpdateMacieSession", ""},
 	{"POST", "/custom-data-identifiers", "CreateCustomDataIdentifier", ""},
 	{"POST", "/custom-data-identifiers/list", "ListCustomDataIdentifiers", ""},
+	{"POST", "/custom-data-identifiers/test", "TestCustomDataIdentifier", ""},
 	{"GET", "/custom-data-identifiers/{id}", "GetCustomDataIdentifier", "custom-data-identifier"},
 	{"DELETE", "/custom-data-identifiers/{id}", "DeleteCustomDataIdentifier", "custom-data-identifier"},
 	{"POST", "/allow-lists", "CreateAllowList", ""},
@@ -232,6 +233,8 @@ func (s *Service) serve(ctx context.Context, account, op, id string, q url.Value
 		return s.createIdentifier(ctx, account, body)
 	case "ListCustomDataIdentifiers":
 		return s.listIdentifiers(ctx, account, body)
+	case "TestCustomDataIdentifier":
+		return s.testIdentifier(ctx, body)
 	case "GetCustomDataIdentifier":
 		c, err := s.identifier(ctx, account, id)
 		if err != nil {

@@ -3,6 +3,7 @@ package macie
 import (
 	"context"
 	"errors"
+	"strings"
 
 	"github.com/coffer-io/coffer/internal/discovery"
 	"github.com/coffer-io/coffer/internal/storage/meta"
@@ -137,4 +138,36 @@ func (r *Runner) automatedAccount(ctx context.Context, account string, eng *disc
 		}
 	}
 	return nil
+}
+
+// testIdentifier is TestCustomDataIdentifier: how many times a custom
+// identifier matches sample text, with the engine that jobs use.
+func (s *Service) testIdentifier(ctx context.Context, body []byte) (any, error) {
+	var in struct {
+		IgnoreWords          []string `json:"ignoreWords"`
+		Keywords             []string `json:"keywords"`
+		MaximumMatchDistance int      `json:"maximumMatchDistance"`
+		Regex                string   `json:"regex"`
+		SampleText           string   `json:"sampleText"`
+	}
+	if err := decode(body, &in); err != nil {
+		return nil, err
+	}
+	if in.Regex == "" || len(in.Regex) > maxRegexLen {
+		return nil, validation("regex must be 1 to 512 characters.")
+	}
+	if in.SampleText == "" || len(in.SampleText) > 1000 {
+		return nil, validation("sampleText must be 1 to 1000 characters.")
+	}
+	eng, err := discovery.New(discovery.Config{Selection: discovery.SelectNone, Custom: []discovery.CustomIdentifier{{
+		ID: "test", ARN: "test", Name: "test", Regex: in.Regex, Keywords: in.Keywords, IgnoreWords: in.IgnoreWords,
+		MaximumMatchDistance: in.MaximumMatchDistance}}})
+	if err != nil {
+		return nil, validation("The custom data identifier is not valid.")
+	}
+	res, err := eng.Scan(ctx, strings.NewReader(in.SampleText), "sample.txt", int64(len(in.SampleText)))
+	if err != nil {
+		return nil, err
+	}
+	return map[string]int64{"matchCount": res.Total(discovery.CategoryCustom)}, nil
 }

@@ -348,3 +348,23 @@ func TestNextRunAndSampling(t *testing.T) {
 		t.Errorf("25%% sampling picked %d of 2000", n)
 	}
 }
+
+func TestTestCustomDataIdentifier(t *testing.T) {
+	s := newService(t)
+	for _, c := range []struct {
+		body  string
+		count float64
+		code  string
+	}{
+		{`{"regex":"EMP-[0-9]{6}","sampleText":"employee EMP-123456 and EMP-654321"}`, 2, ""},
+		{`{"regex":"EMP-[0-9]{6}","keywords":["employee"],"maximumMatchDistance":20,"sampleText":"EMP-123456 at the start, no keyword before it"}`, 0, ""},
+		{`{"regex":"EMP-[0-9]{6}","keywords":["employee"],"maximumMatchDistance":20,"sampleText":"employee id: EMP-123456"}`, 1, ""},
+		{`{"regex":"(","sampleText":"x"}`, 0, "ValidationException"},
+		{`{"regex":"x","sampleText":""}`, 0, "ValidationException"},
+	} {
+		_, out, code := call(t, s, "POST", "/custom-data-identifiers/test", c.body)
+		if code != c.code || (code == "" && out["matchCount"] != c.count) {
+			t.Errorf("%s: %v %q, want %v %q", c.body, out, code, c.count, c.code)
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/coffer-io/coffer/test/harness"
 )
@@ -60,6 +61,17 @@ func TestMacieWithAWSCLIv2(t *testing.T) {
 		t.Fatalf("list-custom-data-identifiers: %+v", cdis)
 	}
 	mustFail(t, "ResourceNotFoundException", "macie2", "get-custom-data-identifier", "--id", "nope")
+	var tested struct{ MatchCount int }
+	a.json(t, &tested, "macie2", "test-custom-data-identifier", "--regex", `EMP-[0-9]{6}`, "--keywords", "employee",
+		"--sample-text", "employee EMP-123456; EMP-654321")
+	if tested.MatchCount != 2 {
+		t.Fatalf("test-custom-data-identifier: %+v", tested)
+	}
+	var managed struct{ Items []struct{ Category, Id string } }
+	a.json(t, &managed, "macie2", "list-managed-data-identifiers")
+	if len(managed.Items) == 0 {
+		t.Fatal("list-managed-data-identifiers: none")
+	}
 
 	var al struct{ Arn, Id string }
 	a.json(t, &al, "macie2", "create-allow-list", "--name", "test-cards", "--criteria", `{"regex":"4111-1111-1111-1111"}`)
@@ -107,6 +119,29 @@ func TestMacieWithAWSCLIv2(t *testing.T) {
 	var stats struct{ CountsByGroup []struct{ GroupKey string } }
 	a.json(t, &stats, "macie2", "get-finding-statistics", "--group-by", "type")
 	mustFail(t, "ValidationException", "macie2", "list-findings", "--finding-criteria", `{"criterion":{"nonsense":{"eq":["x"]}}}`)
+
+	// IAM users need macie2:<Operation>.
+	a.run(t, "iam", "create-user", "--user-name", "analyst")
+	var key struct{ AccessKey struct{ AccessKeyId, SecretAccessKey string } }
+	a.json(t, &key, "iam", "create-access-key", "--user-name", "analyst")
+	env := append(envWithout(srv.Env(), "AWS_SHARED_CREDENTIALS_FILE", "AWS_PROFILE"),
+		"AWS_ACCESS_KEY_ID="+key.AccessKey.AccessKeyId, "AWS_SECRET_ACCESS_KEY="+key.AccessKey.SecretAccessKey)
+	analyst := awsCLI{runner{ctx: ctx, env: env, bin: awsV2Path, args: a.args}}
+	if out, err := analyst.runErr(t, "macie2", "list-findings"); err == nil || !strings.Contains(out, "AccessDeniedException") || !strings.Contains(out, "macie2:ListFindings") {
+		t.Fatalf("list-findings without permission: %v\n%s", err, out)
+	}
+	a.run(t, "iam", "put-user-policy", "--user-name", "analyst", "--policy-name", "findings", "--policy-document",
+		`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["macie2:ListFindings","macie2:GetFindings"],"Resource":"*"}]}`)
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		if _, err := analyst.runErr(t, "macie2", "list-findings"); err == nil {
+			break
+		} else if time.Now().After(deadline) {
+			t.Fatalf("list-findings with permission: %v", err)
+		}
+	}
+	if out, err := analyst.runErr(t, "macie2", "delete-allow-list", "--id", al.Id); err == nil || !strings.Contains(out, "AccessDeniedException") {
+		t.Fatalf("delete-allow-list without permission: %v\n%s", err, out)
+	}
 
 	a.run(t, "macie2", "delete-allow-list", "--id", al.Id)
 	mustFail(t, "ResourceNotFoundException", "macie2", "get-allow-list", "--id", al.Id)
