@@ -67,7 +67,9 @@ func TestMacieWithAWSCLIv2(t *testing.T) {
 	if tested.MatchCount != 2 {
 		t.Fatalf("test-custom-data-identifier: %+v", tested)
 	}
-	var managed struct{ Items []struct{ Category, Id string } }
+	var managed struct {
+		Items []struct{ Category, Id string }
+	}
 	a.json(t, &managed, "macie2", "list-managed-data-identifiers")
 	if len(managed.Items) == 0 {
 		t.Fatal("list-managed-data-identifiers: none")
@@ -122,7 +124,9 @@ func TestMacieWithAWSCLIv2(t *testing.T) {
 
 	// IAM users need macie2:<Operation>.
 	a.run(t, "iam", "create-user", "--user-name", "analyst")
-	var key struct{ AccessKey struct{ AccessKeyId, SecretAccessKey string } }
+	var key struct {
+		AccessKey struct{ AccessKeyId, SecretAccessKey string }
+	}
 	a.json(t, &key, "iam", "create-access-key", "--user-name", "analyst")
 	env := append(envWithout(srv.Env(), "AWS_SHARED_CREDENTIALS_FILE", "AWS_PROFILE"),
 		"AWS_ACCESS_KEY_ID="+key.AccessKey.AccessKeyId, "AWS_SECRET_ACCESS_KEY="+key.AccessKey.SecretAccessKey)
