@@ -271,10 +271,13 @@ func (r *Runner) Run(ctx context.Context, account, id string) error {
 		if stopped {
 			break
 		}
-		_ = r.Svc.mutateJob(ctx, account, id, func(j *Job) error {
-			j.Statistics.ApproximateNumberOfObjectsToProcess = float64(len(items) - i - 1)
-			return nil
-		})
+		if i%16 == 15 {
+			// Progress is written every few objects, not on each.
+			_ = r.Svc.mutateJob(ctx, account, id, func(j *Job) error {
+				j.Statistics.ApproximateNumberOfObjectsToProcess = float64(len(items) - i - 1)
+				return nil
+			})
+		}
 	}
 	close(work)
 	wg.Wait()

@@ -71,7 +71,7 @@ func (d *discoveryPart) start(o DiscoveryOptions, m meta.Store, objs *objects.Se
 		Access: func(ctx context.Context, b *meta.Bucket) macie.BucketAccess { return bucketAccess(ctx, m, b) },
 		Publish: func(f *macie.Finding) {
 			a := alerts.Alert{Type: "MacieFinding", Account: f.AccountID, Current: f.Severity.Description,
-				Detail: f.Type + ": " + f.Title, Rule: f.ID}
+				Detail: f.Type + ": " + f.Title + " (finding " + f.ID + ")"}
 			if b := f.ResourcesAffected.S3Bucket; b != nil {
 				a.Resource, a.ResourceType = b.Name, "AWS::S3::Bucket"
 			}
