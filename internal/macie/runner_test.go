@@ -212,3 +212,49 @@ func TestAutomatedDiscovery(t *testing.T) {
 		t.Fatalf("automated findings: %d, want 2", len(fs))
 	}
 }
+
+func TestRunnerSchedules(t *testing.T) {
+	s := newService(t)
+	var mu sync.Mutex
+	now := time.Date(2026, 1, 5, 10, 0, 0, 0, time.UTC)
+	s.Now = func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	objs := &objectsFake{buckets: map[string]*meta.Bucket{"b": {Name: "b", Owner: acct}}, objs: map[string][]*meta.ObjectVersion{}, data: map[string]string{}}
+	objs.put("b", "cards.txt", "Credit card number: 4532 0151 1283 0366\n", nil)
+	r := &Runner{Svc: s, Objects: objs, Poll: 10 * time.Millisecond}
+	s.Jobs = r
+	ctx, cancel := context.WithCancel(context.Background())
+	done := r.Start(ctx)
+	defer func() { cancel(); <-done }()
+	_, out, code := call(t, s, "POST", "/jobs", `{"jobType":"SCHEDULED","name":"daily","scheduleFrequency":{"dailySchedule":{}},"s3JobDefinition":{"bucketDefinitions":[{"accountId":"`+acct+`","buckets":["b"]}]}}`)
+	if code != "" {
+		t.Fatal(code)
+	}
+	id := out["jobId"].(string)
+	waitRuns := func(n float64) *Job {
+		t.Helper()
+		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+			if j, err := s.job(context.Background(), acct, id); err == nil && j.Statistics.NumberOfRuns == n && j.JobStatus == JobIdle {
+				return j
+			}
+		}
+		j, _ := s.job(context.Background(), acct, id)
+		t.Fatalf("job never reached run %v: %+v", n, j)
+		return nil
+	}
+	j := waitRuns(1)
+	if j.NextRun != "2026-01-06T00:00:00.000Z" {
+		t.Fatalf("next run %q", j.NextRun)
+	}
+	time.Sleep(50 * time.Millisecond)
+	if j, _ := s.job(context.Background(), acct, id); j.Statistics.NumberOfRuns != 1 {
+		t.Fatalf("ran again before it was due: %v", j.Statistics.NumberOfRuns)
+	}
+	mu.Lock()
+	now = now.Add(24 * time.Hour)
+	mu.Unlock()
+	waitRuns(2)
+	fs, _ := s.Findings(context.Background(), acct, map[string]Criterion{"category": {Eq: []string{"CLASSIFICATION"}}}, nil)
+	if len(fs) != 1 || fs[0].Count != 2 {
+		t.Fatalf("a rerun updates its finding: %d findings, count %v", len(fs), fs[0].Count)
+	}
+}
