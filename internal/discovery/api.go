@@ -229,3 +229,20 @@ func invalid(format string, a ...any) error {
 func (e *Engine) Scan(ctx context.Context, r io.Reader, name string, size int64) (*Result, error) {
 	return e.scan(ctx, r, name, size)
 }
+
+// RecordReader reads a columnar file held in memory and calls emit for
+// every non-null value with its record index (from 0) and column path
+// ("$.a.b"); an error from emit stops it and is returned. Content it
+// cannot read gives an error wrapping ErrMalformedRecords.
+type RecordReader func(ctx context.Context, data []byte, emit func(record int64, path string, value []byte) error) error
+
+// ErrMalformedRecords marks content a RecordReader could not read.
+var ErrMalformedRecords = errors.New("discovery: malformed records")
+
+var parquetReader RecordReader
+
+// RegisterParquet installs the Parquet reader. It lives in package
+// discovery/parquetrec, which registers itself when imported, because its
+// compression dependencies pull in net/http and this package stays pure.
+// Without it Parquet objects are SKIPPED as UNSUPPORTED_FILE_TYPE.
+func RegisterParquet(r RecordReader) { parquetReader = r }

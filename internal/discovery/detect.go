@@ -35,13 +35,17 @@ const (
 	mAll = 1<<iota - 1
 )
 
+// anchorBits: each literal anchor is searched by its rarest byte (at off
+// within the anchor), which vector IndexByte skips to quickly in prose.
 var anchorBits = []struct {
-	p []byte
-	m uint32
+	p    []byte
+	rare byte
+	off  int
+	m    uint32
 }{
-	{[]byte("@"), mAt}, {[]byte("-----BEGIN "), mBegin}, {[]byte("_live_"), mStripe}, {jwtHeader, mJWT}, {[]byte("AIza"), mGCP},
-	{[]byte("Basic "), mBasic}, {[]byte("PuTTY-User-Key-File-"), mPuTTY}, {[]byte("ookie: "), mCookie},
-	{awsAnchors[0], mAWS}, {awsAnchors[1], mAWS}, {awsAnchors[2], mAWS}, {awsAnchors[3], mAWS},
+	{[]byte("@"), '@', 0, mAt}, {[]byte("-----BEGIN "), 'G', 7, mBegin}, {[]byte("_live_"), '_', 0, mStripe}, {jwtHeader, 'J', 2, mJWT},
+	{[]byte("AIza"), 'z', 2, mGCP}, {[]byte("Basic "), 'B', 0, mBasic}, {[]byte("PuTTY-User-Key-File-"), 'T', 2, mPuTTY},
+	{[]byte("ookie: "), 'k', 2, mCookie}, {awsAnchors[1], 'C', 1, mAWS}, {awsAnchors[3], 'D', 2, mAWS},
 }
 
 // anchorMask is the multi-pattern prefilter: one look at the text decides
@@ -49,18 +53,30 @@ var anchorBits = []struct {
 func anchorMask(b []byte) uint32 {
 	var m uint32
 	for _, a := range anchorBits {
-		if m&a.m == 0 && bytes.Index(b, a.p) >= 0 {
-			m |= a.m
+		if m&a.m != 0 {
+			continue
 		}
+		from := 0
+		for {
+			k := bytes.IndexByte(b[from:], a.rare)
+			if k < 0 {
+				break
+			}
+			at := from + k - a.off
+			if at >= 0 && at+len(a.p) <= len(b) && bytes.Equal(b[at:at+len(a.p)], a.p) {
+				m |= a.m
+				break
+			}
+			from += k + 1
+		}
+	}
+	// Lower-case AWS keywords start with common letters: let the adaptive
+	// substring search handle them.
+	if m&mAWS == 0 && (bytes.Contains(b, awsAnchors[0]) || bytes.Contains(b, awsAnchors[2])) {
+		m |= mAWS
 	}
 	return m
 }
-
-func isDigit(c byte) bool { return c-'0' < 10 }
-func isUpper(c byte) bool { return c-'A' < 26 }
-func isLower(c byte) bool { return c-'a' < 26 }
-func isAlpha(c byte) bool { return isUpper(c) || isLower(c) }
-func isAlnum(c byte) bool { return isDigit(c) || isAlpha(c) }
 
 // near reports whether one of identifier idx's keywords is within 30
 // characters of seg[s:j], or in the structural context.
@@ -292,7 +308,9 @@ func (d *detector) number(s int) int {
 		if d.on(idAddress) {
 			d.address(s, end)
 		}
-	case nd == 9+0:
+	}
+	if nd == 6 && seps == 2 && sep == ' ' && end-s == 8 && d.on(idNINO) {
+		d.ninoSpaced(s, end)
 	}
 	if nd == 9 && seps == 1 && sep == '-' && d.on(idAddress) && end-s == 10 {
 		d.address(s, end)
@@ -331,9 +349,6 @@ func (d *detector) nine(s, end int, dg []byte, seps int, sep byte, tok []byte) {
 			d.hit(idBankAcct, s, end)
 		}
 	}
-	if seps == 2 && d.on(idHICN) && !d.near(idSSN, s, end) {
-		// a HICN may be written like an SSN followed by its letter suffix
-	}
 }
 
 // letterPrefixed handles numbers glued to letters on the left: IBAN, NINO,
@@ -342,9 +357,7 @@ func (d *detector) letterPrefixed(s, end int, dg []byte, seps int) {
 	seg := d.seg
 	// IBAN: CC + 2 check digits + BBAN.
 	if s >= 2 && isUpper(seg[s-1]) && isUpper(seg[s-2]) && (s < 3 || !isAlnum(seg[s-3])) && len(dg) >= 2 {
-		if e, ok := d.iban(s - 2); ok {
-			_ = e
-		}
+		d.iban(s - 2)
 	}
 	if s < 1 || !isAlpha(seg[s-1]) {
 		return
@@ -387,8 +400,19 @@ func (d *detector) letterPrefixed(s, end int, dg []byte, seps int) {
 	}
 }
 
-// ninoAfterSpace: "AB 12 34 56 C" starts with letters then a space.
-func (d *detector) ninoSpaced(s int) {}
+// ninoSpaced: "AB 12 34 56 C", the digits at seg[s:end].
+func (d *detector) ninoSpaced(s, end int) {
+	seg := d.seg
+	if s < 3 || seg[s-1] != ' ' || !isUpper(seg[s-2]) || !isUpper(seg[s-3]) || (s > 3 && isAlnum(seg[s-4])) {
+		return
+	}
+	if !ninoPrefix(seg[s-3], seg[s-2]) || end+2 > len(seg) || seg[end] != ' ' || seg[end+1] < 'A' || seg[end+1] > 'D' || (end+2 < len(seg) && isAlnum(seg[end+2])) {
+		return
+	}
+	if d.near(idNINO, s-3, end+2) {
+		d.hit(idNINO, s-3, end+2)
+	}
+}
 
 // letterSuffixed handles numbers glued to letters on the right: Spain DNI,
 // HICN, MBI.
@@ -548,10 +572,22 @@ func (d *detector) address(s, end int) {
 
 // date checks numeric date shapes for DATE_OF_BIRTH and CREDIT_CARD_EXPIRATION.
 func (d *detector) date(s, end int, dg []byte, seps int, sep byte) {
-	tok := d.seg[s:end]
-	parts := bytes.Split(tok, []byte{sep})
-	if sep == '*' || len(parts) < 2 || len(parts) > 3 {
+	if sep == '*' || seps < 1 || seps > 2 {
 		return
+	}
+	// Split on the separator without allocating.
+	var parts [3][]byte
+	np := 0
+	st := s
+	for i := s; i <= end; i++ {
+		if i == end || d.seg[i] == sep {
+			if np == 3 {
+				return
+			}
+			parts[np] = d.seg[st:i]
+			np++
+			st = i + 1
+		}
 	}
 	num := func(b []byte) int {
 		n := 0
@@ -563,12 +599,15 @@ func (d *detector) date(s, end int, dg []byte, seps int, sep byte) {
 		}
 		return n
 	}
-	if len(parts) == 2 {
+	if np == 2 {
 		// MM/YY or MM/YYYY: card expiry.
 		m, y := num(parts[0]), num(parts[1])
 		if len(parts[0]) <= 2 && m >= 1 && m <= 12 && (len(parts[1]) == 2 || len(parts[1]) == 4 && y >= 2000 && y <= 2099) && d.near(idCardExp, s, end) {
 			d.hit(idCardExp, s, end)
 		}
+		return
+	}
+	if np != 3 || !d.on(idDOB) {
 		return
 	}
 	a, b, c := num(parts[0]), num(parts[1]), num(parts[2])

@@ -1,8 +1,6 @@
 package discovery
 
 import (
-	"context"
-	"io"
 	"regexp"
 	"sort"
 	"strings"
@@ -20,7 +18,6 @@ type Engine struct {
 	lim    Limits
 	max    int
 	nMgd   int
-	cdiKW  bool // some custom identifier needs keyword anchors
 }
 
 type idDef struct {
@@ -233,7 +230,3 @@ func norm(s string) string {
 	}
 	return b.String()
 }
-
-// scan is filled in by scan.go.
-var _ = io.EOF
-var _ = context.Background

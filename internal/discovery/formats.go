@@ -75,6 +75,8 @@ func sniff(head []byte, name string) format {
 		return fJSONL
 	case ".tar":
 		return fTar
+	case ".parquet":
+		return fParquet
 	}
 	// Text unless it looks binary (NUL bytes or mostly invalid UTF-8).
 	if bytes.IndexByte(head, 0) >= 0 {
@@ -114,7 +116,7 @@ func (st *state) object(r io.Reader, name, entry string, depth int) (string, err
 	case fPDF:
 		err = st.pdf(br, entry)
 	case fParquet:
-		err = &ObjectError{Kind: ErrUnsupported, Reason: "UNSUPPORTED_FILE_TYPE", Entry: entry, Detail: "parquet"}
+		err = st.parquetFile(br, entry)
 	default:
 		err = &ObjectError{Kind: ErrUnsupported, Reason: "UNSUPPORTED_FILE_TYPE", Entry: entry}
 	}
@@ -314,7 +316,8 @@ func (l *lineLimit) Read(p []byte) (int, error) {
 }
 
 func (st *state) csv(r io.Reader, entry string, tsv bool) error {
-	cr := csv.NewReader(&lineLimit{r: &counter{st: st, r: r}, max: st.e.lim.MaxLineBytes})
+	mr := &maskReader{r: &lineLimit{r: &counter{st: st, r: r}, max: st.e.lim.MaxLineBytes}}
+	cr := csv.NewReader(mr)
 	if tsv {
 		cr.Comma = '\t'
 	}
@@ -324,6 +327,7 @@ func (st *state) csv(r io.Reader, entry string, tsv bool) error {
 	var header []string
 	var keys []string
 	row := int64(0)
+	rowStart := int64(0)
 	for {
 		rec, err := cr.Read()
 		if err == io.EOF {
@@ -344,12 +348,9 @@ func (st *state) csv(r io.Reader, entry string, tsv bool) error {
 				keys = append(keys, norm(h))
 			}
 		}
-		st.vbuf = st.vbuf[:0]
-		for _, v := range rec {
-			st.vbuf = append(st.vbuf, v...)
-			st.vbuf = append(st.vbuf, 0x1f)
-		}
-		mask := anchorMask(st.vbuf)
+		end := cr.InputOffset()
+		mask := mr.mask(rowStart, end)
+		rowStart = end
 		for i, v := range rec {
 			name, kctx := "", ""
 			if i < len(header) {
@@ -447,9 +448,6 @@ func (st *state) jsonDoc(dec *json.Decoder, entry string, rec int64) error {
 			st.segment([]byte(v), norm(p), mAll, where{kind: 1, rec: Record{RecordIndex: rec, JSONPath: p, Entry: entry}})
 		}
 		afterValue()
-		if len(stack) == 0 && rec >= 0 {
-			// JSON Lines: one value per record
-		}
 	}
 }
 
@@ -500,3 +498,53 @@ func (st *state) jsonl(r io.Reader, entry string) error {
 
 // unsafeBytes views a string's bytes without copying; the detectors only read.
 func unsafeBytes(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
+
+// maskReader computes the anchor prefilter once per block read rather
+// than once per row: a row's mask is the union of the blocks it spans
+// (each block's mask also covers anchors straddling its start).
+type maskReader struct {
+	r      io.Reader
+	off    int64
+	tail   []byte
+	blocks []maskBlock
+}
+
+type maskBlock struct {
+	start, end int64
+	m          uint32
+}
+
+func (m *maskReader) Read(p []byte) (int, error) {
+	n, err := m.r.Read(p)
+	if n > 0 {
+		b := p[:n]
+		mask := anchorMask(b)
+		if len(m.tail) > 0 {
+			j := append(m.tail, b[:min(n, 32)]...)
+			mask |= anchorMask(j)
+		}
+		m.tail = append(m.tail[:0], b[max(0, n-32):]...)
+		m.blocks = append(m.blocks, maskBlock{m.off, m.off + int64(n), mask})
+		m.off += int64(n)
+	}
+	return n, err
+}
+
+func (m *maskReader) mask(start, end int64) uint32 {
+	var out uint32
+	k := 0
+	for i, b := range m.blocks {
+		if b.end <= start {
+			k = i + 1
+			continue
+		}
+		if b.start >= end {
+			break
+		}
+		out |= b.m
+	}
+	if k > 0 {
+		m.blocks = append(m.blocks[:0], m.blocks[k:]...)
+	}
+	return out
+}

@@ -33,8 +33,10 @@ func fuzzFormat(f *testing.F, name string, seeds ...[]byte) {
 func FuzzText(f *testing.F) {
 	fuzzFormat(f, "a.txt", []byte(ssnText), []byte("Authorization: Basic dXNlcjpwYXNz\n-----BEGIN RSA PRIVATE KEY-----"), []byte("DE89370400440532013000 AB123456C 1EG4-TE5-MK73"))
 }
-func FuzzCSV(f *testing.F)  { fuzzFormat(f, "a.csv", []byte("ssn,name\n123-45-6788,\"x\"\"y\"\n")) }
-func FuzzJSON(f *testing.F) { fuzzFormat(f, "a.json", []byte(`{"a":[{"ssn":"123-45-6788"},1,true,null]}`)) }
+func FuzzCSV(f *testing.F) { fuzzFormat(f, "a.csv", []byte("ssn,name\n123-45-6788,\"x\"\"y\"\n")) }
+func FuzzJSON(f *testing.F) {
+	fuzzFormat(f, "a.json", []byte(`{"a":[{"ssn":"123-45-6788"},1,true,null]}`))
+}
 func FuzzJSONL(f *testing.F) {
 	fuzzFormat(f, "a.jsonl", []byte("{\"ssn\":\"123-45-6788\"}\n[1,2]\n"))
 }

@@ -57,7 +57,7 @@ func TestHostileFiles(t *testing.T) {
 		{"bad.tar", append(make([]byte, 257), []byte("ustar\x00garbage")...), ErrMalformed, "MALFORMED_ARCHIVE", StatusSkipped},
 		{"bad.docx", zipOf(file{"word/document.xml", []byte("<w:document><w:p>")}), ErrMalformed, "MALFORMED_FILE", StatusSkipped},
 		{"bad.xlsx", zipOf(file{"xl/worksheets/sheet1.xml", []byte("<worksheet><c r=")}), ErrMalformed, "MALFORMED_FILE", StatusPartial},
-		{"data.parquet", []byte("PAR1\x00\x00garbagePAR1"), ErrUnsupported, "UNSUPPORTED_FILE_TYPE", StatusSkipped},
+		{"data.parquet", []byte("PAR1\x00\x00garbagePAR1"), ErrUnsupported, "UNSUPPORTED_FILE_TYPE", StatusSkipped}, // no reader registered in this package's tests
 		{"blob.bin", []byte{0, 1, 2, 3, 0, 0}, ErrUnsupported, "UNSUPPORTED_FILE_TYPE", StatusSkipped},
 		{"bad.pdf", []byte("%PDF-1.7\n1 0 obj << /Length 99999 /Filter /FlateDecode >> stream\ngarbage"), ErrMalformed, "MALFORMED_FILE", StatusPartial},
 	}

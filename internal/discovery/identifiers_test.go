@@ -125,6 +125,8 @@ func TestManagedIdentifiers(t *testing.T) {
 		{"CANADA_SOCIAL_INSURANCE_NUMBER", "SIN: 046 454 286", false}, // area 0 is unassigned
 		{"CANADA_SOCIAL_INSURANCE_NUMBER", "SIN: 046 454 287", false},
 		{"UK_NATIONAL_INSURANCE_NUMBER", "NINO AB123456C", true},
+		{"UK_NATIONAL_INSURANCE_NUMBER", "national insurance number: AB 12 34 56 C.", true},
+		{"UK_NATIONAL_INSURANCE_NUMBER", "national insurance number: AB 12 34 56 E.", false},
 		{"UK_NATIONAL_INSURANCE_NUMBER", "NINO QQ123456C", false},
 		{"UK_NATIONAL_INSURANCE_NUMBER", "NINO AB123456E", false},
 		{"USA_PASSPORT_NUMBER", "passport no. 912803456", true},

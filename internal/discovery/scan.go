@@ -6,7 +6,6 @@ import (
 	"errors"
 	"io"
 	"sort"
-	"time"
 	"unicode/utf8"
 )
 
@@ -23,7 +22,6 @@ type state struct {
 	det      detector
 	kwCache  map[string][]bool
 	at       where
-	vbuf     []byte
 }
 
 // where is the location of the value being scanned.
@@ -265,11 +263,6 @@ func (st *state) text(r io.Reader, entry string, page int64) error {
 			return nil
 		}
 		keep := cut - keepBack
-		for {
-			k := bytes.IndexByte(buf[:keep], '\n')
-			_ = k
-			break
-		}
 		nl := bytes.Count(buf[:keep], []byte{'\n'})
 		if nl > 0 {
 			line += int64(nl)
@@ -296,9 +289,4 @@ func (st *state) segment(v []byte, kctx string, mask uint32, at where) {
 	d.seg, d.kctx, d.ctxKW, d.mask = v, kctx, st.ctxKeywords(kctx), mask
 	st.at = at
 	d.run()
-}
-
-func (st *state) deadline() time.Time {
-	d, _ := st.ctx.Deadline()
-	return d
 }

@@ -195,3 +195,9 @@ func verhoeff(d []byte) bool {
 	}
 	return c == 0
 }
+
+func isDigit(c byte) bool { return c-'0' < 10 }
+func isUpper(c byte) bool { return c-'A' < 26 }
+func isLower(c byte) bool { return c-'a' < 26 }
+func isAlpha(c byte) bool { return isUpper(c) || isLower(c) }
+func isAlnum(c byte) bool { return isDigit(c) || isAlpha(c) }
