@@ -11,6 +11,8 @@ import (
 	"github.com/coffer-io/coffer/internal/alerts"
 	"github.com/coffer-io/coffer/internal/audit"
 	"github.com/coffer-io/coffer/internal/discovery"
+	// Parquet objects are read by a reader that registers itself.
+	_ "github.com/coffer-io/coffer/internal/discovery/parquetrec"
 	"github.com/coffer-io/coffer/internal/macie"
 	"github.com/coffer-io/coffer/internal/macie/boltstore"
 	"github.com/coffer-io/coffer/internal/objects"
