@@ -1,6 +1,7 @@
 package clients
 
 import (
+	"bytes"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -15,6 +16,7 @@ import (
 	"github.com/coffer-io/coffer/internal/alerts"
 	"github.com/coffer-io/coffer/internal/auth/sigv4"
 	"github.com/coffer-io/coffer/test/harness"
+	"github.com/parquet-go/parquet-go"
 )
 
 // macieFinding is what the test reads of a finding.
@@ -90,6 +92,24 @@ func TestDiscoveryEndToEnd(t *testing.T) {
 		"kms/cards.txt":   "Credit card number: 4532 0151 1283 0366\n",
 	}
 	writeFiles(t, dir, files)
+	// A Parquet file of customer records.
+	type customer struct {
+		Name  string `parquet:"name"`
+		Email string `parquet:"email"`
+		SSN   string `parquet:"ssn"`
+	}
+	var pq bytes.Buffer
+	pw := parquet.NewGenericWriter[customer](&pq)
+	if _, err := pw.Write([]customer{{"Alice Smith", "alice.smith@example.org", "536-22-8712"}, {"Bob Jones", "bob.jones@example.net", "412-56-7193"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := pw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "customers.parquet"), pq.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	files["customers.parquet"] = ""
 	a.run(t, "s3api", "create-bucket", "--bucket", "disc")
 	for k := range files {
 		args := []string{"s3api", "put-object", "--bucket", "disc", "--key", k, "--body", filepath.Join(dir, k)}
@@ -131,6 +151,9 @@ func TestDiscoveryEndToEnd(t *testing.T) {
 	}
 	if f, ok := byKey["hr/employees.csv"]; !ok || (f.Type != "SensitiveData:S3Object/Personal" && f.Type != "SensitiveData:S3Object/Multiple") {
 		t.Errorf("hr/employees.csv: %+v", f)
+	}
+	if f := byKey["customers.parquet"]; f.ClassificationDetails.Result.SensitiveData == nil {
+		t.Errorf("customers.parquet: no sensitive data found: %+v", f)
 	}
 	if _, ok := byKey["docs/readme.txt"]; ok {
 		t.Errorf("finding for a document without sensitive data")
