@@ -39,6 +39,8 @@ type cli struct {
 	// Configuration history and compliance (compliance.go).
 	ConfigHistory configCmd     `cmd:"" name:"config" help:"Query the configuration recorder of a running server."`
 	Compliance    complianceCmd `cmd:"" help:"Compliance rules of a running server: reports and the conformance pack."`
+	// Sensitive data discovery (discovery.go).
+	Discovery discoveryCmd `cmd:"" help:"Sensitive data discovery of a running server: run classification jobs, list findings, identifiers and allow lists."`
 }
 
 type serverCmd struct {
@@ -69,6 +71,8 @@ type serverCmd struct {
 	InsecureDisableEncryptionAtRest bool `name:"insecure-disable-encryption-at-rest" help:"Write new object data unencrypted. Only for measuring the cost of encryption; never for real data." hidden:""`
 	// Configuration recorder, compliance rules, alerts (compliance.go).
 	complianceFlags
+	// Sensitive data discovery (discovery.go).
+	discoveryFlags
 }
 
 func logger(level string) *slog.Logger {
@@ -98,6 +102,10 @@ func (c *serverCmd) Run() error {
 	if err != nil {
 		return err
 	}
+	disc, err := c.discoveryFlags.options()
+	if err != nil {
+		return err
+	}
 	// Zero means "the default" to server.Run; given here, it is a mistake.
 	switch {
 	case c.LifecycleInterval <= 0:
@@ -120,6 +128,7 @@ func (c *serverCmd) Run() error {
 		InsecureDisableEncryptionAtRest: c.InsecureDisableEncryptionAtRest,
 		Trail:                           c.trailOptions(),
 		Compliance:                      comp,
+		Discovery:                       disc,
 	}, os.Stdout)
 }
 

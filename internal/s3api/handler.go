@@ -58,7 +58,9 @@ type Config struct {
 	// name.
 	Query map[string]QueryService
 	// JSON holds the JSON-protocol services (KMS) by SigV4 service name.
-	JSON   map[string]JSONService
+	JSON map[string]JSONService
+	// REST holds the REST-JSON services (Macie) by SigV4 service name.
+	REST   map[string]RESTService
 	Logger *slog.Logger
 	// Now is the clock for authentication (never moved by tests).
 	Now func() time.Time
@@ -705,7 +707,13 @@ func (h *Handler) writeError(w *statusWriter, r *http.Request, rq *request, err 
 		return false
 	}
 	var body []byte
-	if rq.op.isJSON() {
+	if rq.op == OpMacie {
+		e = restWireError(e)
+		rq.ev.ErrorCode = e.Code
+		body = encodeJSONError(e)
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("X-Amzn-Errortype", e.Code)
+	} else if rq.op.isJSON() {
 		e = jsonWireError(e)
 		rq.ev.ErrorCode = e.Code
 		body = encodeJSONError(e)

@@ -57,7 +57,9 @@ func init() {
 	handlers[OpKMS] = (*Handler).serveJSON
 }
 
-func (o Op) isJSON() bool { return o == OpKMS || o == OpCloudTrail || o == OpConfig }
+func (o Op) isJSON() bool {
+	return o == OpKMS || o == OpCloudTrail || o == OpConfig || o == OpMacie
+}
 
 // serviceOp is the Op of a request whose credential scope names a
 // non-S3 service.
@@ -71,6 +73,8 @@ func serviceOp(svc string) Op {
 		return OpCloudTrail
 	case "config":
 		return OpConfig
+	case "macie2":
+		return OpMacie
 	}
 	return OpIAM
 }

@@ -87,6 +87,7 @@ const (
 	OpKMS        // JSON protocol
 	OpCloudTrail // JSON protocol
 	OpConfig     // JSON protocol
+	OpMacie      // REST-JSON protocol
 	numAllOps
 )
 

@@ -73,7 +73,7 @@ func queryServiceOf(r *http.Request) string {
 		return ""
 	}
 	switch parts[3] {
-	case "iam", "sts", "kms", "cloudtrail", "config":
+	case "iam", "sts", "kms", "cloudtrail", "config", "macie2":
 		return parts[3]
 	}
 	return ""
@@ -93,6 +93,8 @@ func (o Op) service() string {
 		return "cloudtrail"
 	case o == OpConfig:
 		return "config"
+	case o == OpMacie:
+		return "macie2"
 	case o.isAdmin():
 		return adminService
 	}

@@ -91,6 +91,7 @@ type Options struct {
 	// Compliance configures the configuration recorder, the rules and
 	// alerting (compliance.go).
 	Compliance ComplianceOptions
+	Discovery  DiscoveryOptions
 }
 
 type adminService struct {
@@ -198,6 +199,11 @@ func Run(ctx context.Context, o Options, out io.Writer) error {
 		return err
 	}
 	defer comp.close()
+	discovery, err := openDiscovery(dir, o.Region, time.Now, log)
+	if err != nil {
+		return err
+	}
+	defer discovery.close()
 
 	svc := objects.New(st.Meta, st.Blobs, dataClock.Now, log)
 	// The CloudTrail trail journals every request's records before the
@@ -269,8 +275,9 @@ func Run(ctx context.Context, o Options, out io.Writer) error {
 	// Every sink sees every event: the audit log, server access logs, the
 	// configuration recorder and alerting, and the trail (which makes a
 	// request wait for its record's sync).
-	auditSink := auditSinks(audit.Multi(append([]audit.Sink{sink, accessLogs}, comp.sinks()...)), trails, o.Trail, log)
+	auditSink := auditSinks(audit.Multi(append([]audit.Sink{sink, accessLogs, discovery}, comp.sinks()...)), trails, o.Trail, log)
 	comp.start(auditSink, st.Meta, log)
+	discovery.start(o.Discovery, st.Meta, svc, comp.alerts, log)
 	h := s3api.New(s3api.Config{
 		Region:         o.Region,
 		BaseDomains:    o.Domains,
@@ -287,6 +294,7 @@ func Run(ctx context.Context, o Options, out io.Writer) error {
 			"cloudtrail": (&cloudtrailapi.Handler{Trails: trails, Logger: log}).API(),
 			"config":     comp.api,
 		},
+		REST:      map[string]s3api.RESTService{"macie2": discovery.API()},
 		Logger:    log,
 		KeyUse:    keyUse,
 		DataClock: dataClock,
