@@ -59,6 +59,9 @@ var Paths = []Path{
 	// Deletions of other records, which hold no object versions or data.
 	{"internal/cloudtrailapi.serve", "Delete", "DeleteTrail: removes a trail's configuration; delivered log files are objects and stay guarded"},
 	{"internal/configrec/boltstore.DeleteDoc", "Delete", "configuration-history database (config.db): holds no object versions or data"},
+	{"internal/macie.serve", "Delete", "Macie records (custom identifiers, allow lists) in discovery.db: no object versions or data"},
+	{"internal/macie.disable", "Delete", "DisableMacie clears the account's Macie records in discovery.db: no object versions or data"},
+	{"internal/macie/boltstore.Delete", "Delete", "discovery.db record deletion: no object versions or data"},
 	// Fault injection wraps a blob store for tests; it deletes what its
 	// caller asks.
 	{"internal/storage/blob/faultfs.Delete", "Delete", "delegates to the wrapped blob store"},

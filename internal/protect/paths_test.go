@@ -38,7 +38,8 @@ func TestRemovalPathsAreListed(t *testing.T) {
 		rel = filepath.ToSlash(rel)
 		if d.IsDir() {
 			if strings.HasPrefix(d.Name(), ".") || d.Name() == "testdata" || strings.HasPrefix(rel, "test/") || strings.HasPrefix(rel, "scripts/") ||
-				strings.HasSuffix(rel, "metatest") || strings.HasSuffix(rel, "blobtest") || strings.HasSuffix(rel, "iamtest") {
+				strings.HasSuffix(rel, "metatest") || strings.HasSuffix(rel, "blobtest") || strings.HasSuffix(rel, "iamtest") ||
+				strings.HasSuffix(rel, "storetest") {
 				return filepath.SkipDir
 			}
 			return nil
