@@ -183,10 +183,26 @@ func Validate(r *Rule) error {
 
 // PutRule creates or replaces a rule and evaluates it.
 func (e *Engine) PutRule(ctx context.Context, account string, r *Rule) (*Rule, error) {
+	old, err := e.storeRule(ctx, account, r)
+	if err != nil {
+		return nil, err
+	}
+	if old != nil {
+		// Results of the old definition no longer hold.
+		if err := e.clearResults(ctx, account, r.Name); err != nil {
+			return nil, err
+		}
+	}
+	return r, e.EvaluateRules(ctx, account, []string{r.Name})
+}
+
+// storeRule validates r and saves it, keeping the ID, ARN and creation
+// time of the rule it replaces (returned, nil if new) or assigning new ones.
+func (e *Engine) storeRule(ctx context.Context, account string, r *Rule) (old *Rule, err error) {
 	if err := Validate(r); err != nil {
 		return nil, err
 	}
-	old, err := e.GetRule(ctx, account, r.Name)
+	old, err = e.GetRule(ctx, account, r.Name)
 	if err != nil && !errors.Is(err, ErrNoSuchRule) {
 		return nil, err
 	}
@@ -197,16 +213,7 @@ func (e *Engine) PutRule(ctx context.Context, account string, r *Rule) (*Rule, e
 		r.ARN = fmt.Sprintf("arn:aws:config:%s:%s:config-rule/%s", e.Region, account, r.ID)
 		r.Created = e.now()
 	}
-	if err := e.saveRule(ctx, account, r); err != nil {
-		return nil, err
-	}
-	if old != nil {
-		// Results of the old definition no longer hold.
-		if err := e.clearResults(ctx, account, r.Name); err != nil {
-			return nil, err
-		}
-	}
-	return r, e.EvaluateRules(ctx, account, []string{r.Name})
+	return old, e.saveRule(ctx, account, r)
 }
 
 func (e *Engine) saveRule(ctx context.Context, account string, r *Rule) error {

@@ -77,21 +77,7 @@ func (e *Engine) PutPack(ctx context.Context, account, name, template string) (*
 		raw, _ := json.Marshal(params)
 		r := &Rule{Name: m.Name, Owner: OwnerAWS, Identifier: pr.Identifier, Params: params, RawParams: string(raw),
 			Description: m.Description + " (" + strings.Join(pr.Controls, ", ") + ")", Pack: name, CreatedBy: "config-conforms.amazonaws.com"}
-		if err := Validate(r); err != nil {
-			return nil, err
-		}
-		old, err := e.GetRule(ctx, account, r.Name)
-		if err != nil && !errors.Is(err, ErrNoSuchRule) {
-			return nil, err
-		}
-		if old != nil {
-			r.ID, r.ARN, r.Created = old.ID, old.ARN, old.Created
-		} else {
-			r.ID = "config-rule-" + randomID()
-			r.ARN = fmt.Sprintf("arn:aws:config:%s:%s:config-rule/%s", e.Region, account, r.ID)
-			r.Created = e.now()
-		}
-		if err := e.saveRule(ctx, account, r); err != nil {
+		if _, err := e.storeRule(ctx, account, r); err != nil {
 			return nil, err
 		}
 		names = append(names, r.Name)
