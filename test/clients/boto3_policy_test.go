@@ -1,8 +1,6 @@
 package clients
 
 import (
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -16,20 +14,7 @@ import (
 // policies and ACLs; cross-account access through a bucket policy.
 func TestBoto3Policies(t *testing.T) {
 	t.Parallel()
-	var python string
-	for _, p := range pathCandidates("python3") {
-		if exec.Command(p, "-c", "import boto3").Run() == nil {
-			python = p
-			break
-		}
-	}
-	if python == "" {
-		missingClient(t, "no python3 on PATH can import boto3")
-	}
-	script, err := filepath.Abs(filepath.Join("testdata", "boto3_policy.py"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	python, script := boto3Script(t, "boto3_policy.py")
 	srv := harness.Start(t, harness.WithHTTP(), harness.WithArgs("--network-endpoint", "vpce-office=127.0.0.0/8"))
 	ctx := testContext(t)
 	out := srv.Run(ctx, harness.Binary(t), "admin", "account", "create", "other", "--endpoint", srv.Endpoint)

@@ -1,8 +1,6 @@
 package clients
 
 import (
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -13,20 +11,7 @@ import (
 // policies and key state deciding boto3's SSE-KMS reads and writes.
 func TestBoto3SSEKMSPolicies(t *testing.T) {
 	t.Parallel()
-	var python string
-	for _, p := range pathCandidates("python3") {
-		if exec.Command(p, "-c", "import boto3").Run() == nil {
-			python = p
-			break
-		}
-	}
-	if python == "" {
-		missingClient(t, "no python3 on PATH can import boto3")
-	}
-	script, err := filepath.Abs(filepath.Join("testdata", "boto3_ssekms.py"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	python, script := boto3Script(t, "boto3_ssekms.py")
 	srv := harness.Start(t)
 	r := runner{ctx: testContext(t), env: srv.Env(), bin: python}
 	out, err := r.runErr(t, script, "--endpoint", srv.Endpoint, "--ca", srv.CAFile, "--workdir", t.TempDir())

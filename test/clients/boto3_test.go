@@ -1,7 +1,6 @@
 package clients
 
 import (
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -14,20 +13,7 @@ import (
 // uploads aws-chunked bodies with trailing CRC32 checksums by default.
 func TestBoto3(t *testing.T) {
 	t.Parallel()
-	var python string
-	for _, p := range pathCandidates("python3") {
-		if exec.Command(p, "-c", "import boto3").Run() == nil {
-			python = p
-			break
-		}
-	}
-	if python == "" {
-		missingClient(t, "no python3 on PATH can import boto3")
-	}
-	script, err := filepath.Abs(filepath.Join("testdata", "boto3_e2e.py"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	python, script := boto3Script(t, "boto3_e2e.py")
 	srv := harness.Start(t)
 	dir := t.TempDir()
 	big := filepath.Join(dir, "big.bin")

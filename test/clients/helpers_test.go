@@ -307,3 +307,24 @@ func mustNotContain(t *testing.T, what, out string, subs ...string) {
 		}
 	}
 }
+
+// boto3Script returns a python3 on PATH that can import boto3 (skipping
+// or failing the test as missingClient decides when there is none) and
+// the absolute path of the named script in testdata.
+func boto3Script(t *testing.T, name string) (python, script string) {
+	t.Helper()
+	for _, p := range pathCandidates("python3") {
+		if exec.Command(p, "-c", "import boto3").Run() == nil {
+			python = p
+			break
+		}
+	}
+	if python == "" {
+		missingClient(t, "no python3 on PATH can import boto3")
+	}
+	script, err := filepath.Abs(filepath.Join("testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return python, script
+}

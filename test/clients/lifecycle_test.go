@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -242,20 +241,7 @@ func TestLifecycleRulesWithAWSCLI(t *testing.T) {
 // audit record.
 func TestLifecycleWithBoto3(t *testing.T) {
 	t.Parallel()
-	var python string
-	for _, p := range pathCandidates("python3") {
-		if exec.Command(p, "-c", "import boto3").Run() == nil {
-			python = p
-			break
-		}
-	}
-	if python == "" {
-		missingClient(t, "no python3 on PATH can import boto3")
-	}
-	script, err := filepath.Abs(filepath.Join("testdata", "boto3_lifecycle.py"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	python, script := boto3Script(t, "boto3_lifecycle.py")
 	srv := harness.Start(t, harness.WithTestClock(), harness.WithArgs("--lifecycle-interval", "1s", "--lifecycle-day", "1s"))
 	r := runner{ctx: testContext(t), env: srv.Env(), bin: python}
 	state := filepath.Join(t.TempDir(), "state.json")
