@@ -21,24 +21,13 @@ import (
 // bucket-encryption commands.
 func TestAWSCLIv2SSE(t *testing.T) {
 	t.Parallel()
-	if _, err := os.Stat(awsV2Path); err != nil {
-		missingClient(t, "aws CLI v2 not installed at %s", awsV2Path)
-	}
+	requireAWSCLIv2(t)
 	testAWSCLISSE(t, awsV2Path)
 }
 
 func TestAWSCLIv1SSE(t *testing.T) {
 	t.Parallel()
-	var bin string
-	for _, p := range pathCandidates("aws") {
-		if strings.HasPrefix(awsVersion(p), "aws-cli/1.") {
-			bin = p
-			break
-		}
-	}
-	if bin == "" {
-		missingClient(t, "no aws CLI v1 on PATH")
-	}
+	bin := awsCLIv1(t)
 	testAWSCLISSE(t, bin)
 }
 

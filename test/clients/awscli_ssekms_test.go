@@ -2,7 +2,6 @@ package clients
 
 import (
 	"encoding/base64"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -16,24 +15,13 @@ import (
 // on the KMS key decide what `aws s3api put-object` and `get-object` may do.
 func TestAWSCLIv2SSEKMSPolicies(t *testing.T) {
 	t.Parallel()
-	if _, err := os.Stat(awsV2Path); err != nil {
-		missingClient(t, "aws CLI v2 not installed at %s", awsV2Path)
-	}
+	requireAWSCLIv2(t)
 	testAWSCLISSEKMSPolicies(t, awsV2Path)
 }
 
 func TestAWSCLIv1SSEKMSPolicies(t *testing.T) {
 	t.Parallel()
-	var bin string
-	for _, p := range pathCandidates("aws") {
-		if strings.HasPrefix(awsVersion(p), "aws-cli/1.") {
-			bin = p
-			break
-		}
-	}
-	if bin == "" {
-		missingClient(t, "no aws CLI v1 on PATH")
-	}
+	bin := awsCLIv1(t)
 	testAWSCLISSEKMSPolicies(t, bin)
 }
 

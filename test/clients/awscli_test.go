@@ -21,9 +21,7 @@ const awsV2Path = "/usr/bin/aws"
 // TestAWSCLIv2 drives Coffer with the aws CLI v2 from Debian.
 func TestAWSCLIv2(t *testing.T) {
 	t.Parallel()
-	if _, err := os.Stat(awsV2Path); err != nil {
-		missingClient(t, "aws CLI v2 not installed at %s", awsV2Path)
-	}
+	requireAWSCLIv2(t)
 	if v := awsVersion(awsV2Path); !strings.HasPrefix(v, "aws-cli/2.") {
 		missingClient(t, "%s is not the aws CLI v2: %q", awsV2Path, v)
 	}
@@ -35,17 +33,30 @@ func TestAWSCLIv2(t *testing.T) {
 // aws-chunked body with a trailing CRC32, unlike Debian's v2.
 func TestAWSCLIv1(t *testing.T) {
 	t.Parallel()
-	var bin string
+	bin := awsCLIv1(t)
+	testAWSCLI(t, bin, 1)
+}
+
+// awsCLIv1 returns the aws CLI v1 on PATH (the pyenv one), or skips or
+// fails the test as missingClient decides.
+func awsCLIv1(t *testing.T) string {
+	t.Helper()
 	for _, p := range pathCandidates("aws") {
 		if strings.HasPrefix(awsVersion(p), "aws-cli/1.") {
-			bin = p
-			break
+			return p
 		}
 	}
-	if bin == "" {
-		missingClient(t, "no aws CLI v1 on PATH")
+	missingClient(t, "no aws CLI v1 on PATH")
+	return ""
+}
+
+// requireAWSCLIv2 skips or fails the test when Debian's aws CLI v2 is
+// missing.
+func requireAWSCLIv2(t *testing.T) {
+	t.Helper()
+	if _, err := os.Stat(awsV2Path); err != nil {
+		missingClient(t, "aws CLI v2 not installed at %s", awsV2Path)
 	}
-	testAWSCLI(t, bin, 1)
 }
 
 func awsVersion(bin string) string {

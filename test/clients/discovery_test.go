@@ -55,9 +55,7 @@ type macieFinding struct {
 // findings' severity rise.
 func TestDiscoveryEndToEnd(t *testing.T) {
 	t.Parallel()
-	if _, err := os.Stat(awsV2Path); err != nil {
-		missingClient(t, "aws CLI v2 not installed at %s", awsV2Path)
-	}
+	requireAWSCLIv2(t)
 	// A webhook receives the findings as signed alerts.
 	const secret = "discovery-test-secret"
 	var mu sync.Mutex

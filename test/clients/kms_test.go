@@ -16,9 +16,7 @@ import (
 // TestKMSWithAWSCLIv2 drives the KMS API with Debian's aws CLI v2.
 func TestKMSWithAWSCLIv2(t *testing.T) {
 	t.Parallel()
-	if _, err := os.Stat(awsV2Path); err != nil {
-		missingClient(t, "aws CLI v2 not installed at %s", awsV2Path)
-	}
+	requireAWSCLIv2(t)
 	if v := awsVersion(awsV2Path); !strings.HasPrefix(v, "aws-cli/2.") {
 		missingClient(t, "%s is not the aws CLI v2: %q", awsV2Path, v)
 	}
@@ -28,16 +26,7 @@ func TestKMSWithAWSCLIv2(t *testing.T) {
 // TestKMSWithAWSCLIv1 drives the KMS API with an aws CLI v1 on PATH.
 func TestKMSWithAWSCLIv1(t *testing.T) {
 	t.Parallel()
-	var bin string
-	for _, p := range pathCandidates("aws") {
-		if strings.HasPrefix(awsVersion(p), "aws-cli/1.") {
-			bin = p
-			break
-		}
-	}
-	if bin == "" {
-		missingClient(t, "no aws CLI v1 on PATH")
-	}
+	bin := awsCLIv1(t)
 	testKMS(t, bin)
 }
 

@@ -1,7 +1,6 @@
 package clients
 
 import (
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -13,9 +12,7 @@ import (
 // identifiers, allow lists, jobs, findings) with Debian's aws CLI v2.
 func TestMacieWithAWSCLIv2(t *testing.T) {
 	t.Parallel()
-	if _, err := os.Stat(awsV2Path); err != nil {
-		missingClient(t, "aws CLI v2 not installed at %s", awsV2Path)
-	}
+	requireAWSCLIv2(t)
 	srv := harness.Start(t)
 	ctx := testContext(t)
 	a := awsCLI{runner{ctx: ctx, env: srv.Env(), bin: awsV2Path, args: []string{"--endpoint-url", srv.Endpoint, "--output", "json"}}}

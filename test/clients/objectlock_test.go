@@ -16,9 +16,7 @@ import (
 // v2CLI returns the aws CLI v2 pointed at srv, or skips.
 func v2CLI(t *testing.T, ctx context.Context, srv *harness.Server) awsCLI {
 	t.Helper()
-	if _, err := os.Stat(awsV2Path); err != nil {
-		missingClient(t, "aws CLI v2 not installed at %s", awsV2Path)
-	}
+	requireAWSCLIv2(t)
 	return awsCLI{runner{ctx: ctx, env: srv.Env(), bin: awsV2Path, args: []string{"--endpoint-url", srv.Endpoint, "--output", "json"}}}
 }
 

@@ -18,9 +18,7 @@ import (
 // session policy and the trust policy's ExternalId, all through `aws`.
 func TestSTSWithAWSCLI(t *testing.T) {
 	t.Parallel()
-	if _, err := os.Stat(awsV2Path); err != nil {
-		missingClient(t, "aws CLI v2 not installed at %s", awsV2Path)
-	}
+	requireAWSCLIv2(t)
 	srv := harness.Start(t)
 	ctx := testContext(t)
 	a := awsCLI{runner{ctx: ctx, env: srv.Env(), bin: awsV2Path, args: []string{"--endpoint-url", srv.Endpoint, "--output", "json"}}}

@@ -14,9 +14,7 @@ import (
 // CLI, uses part of the access, and checks what `coffer analyze` reports
 // as unused.
 func TestUnusedAccessFindings(t *testing.T) {
-	if _, err := os.Stat(awsV2Path); err != nil {
-		missingClient(t, "aws CLI v2 not installed at %s", awsV2Path)
-	}
+	requireAWSCLIv2(t)
 	srv := harness.Start(t)
 	ctx := testContext(t)
 	a := awsCLI{runner{ctx: ctx, env: srv.Env(), bin: awsV2Path, args: []string{"--endpoint-url", srv.Endpoint, "--output", "json"}}}
